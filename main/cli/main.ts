@@ -1,0 +1,55 @@
+import { byIdleDescending, matchesFilter } from '../../shared/connection-filter';
+import type { Snapshot } from '../../shared/model';
+import { takeSnapshot } from '../core/snapshot';
+import { createPlatformAdapter } from '../platform/index';
+import { parseCommand, USAGE, UsageError, type SnapshotCommand } from './options';
+import { snapshotJsonChunks } from './snapshot-json';
+import { formatSnapshotTable } from './snapshot-table';
+
+// `idlewatch snapshot | head` closes the pipe early: that is the reader's choice, not a failure.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+async function write(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
+async function runSnapshot(cmd: SnapshotCommand): Promise<void> {
+  const adapter = createPlatformAdapter();
+  try {
+    const snapshot = await takeSnapshot(adapter, { middleboxIdleSec: cmd.middleboxIdleSec });
+    const filtered: Snapshot = {
+      ...snapshot,
+      connections: snapshot.connections.filter((c) => matchesFilter(c, cmd)).sort(byIdleDescending),
+    };
+    if (cmd.json) {
+      for (const chunk of snapshotJsonChunks(filtered)) await write(chunk);
+    } else {
+      await write(formatSnapshotTable(filtered, Date.now()));
+    }
+  } finally {
+    adapter.close();
+  }
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 failed, 2 bad usage). */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const cmd = parseCommand(argv);
+    if (cmd.command === 'help') {
+      await write(USAGE);
+      return 0;
+    }
+    await runSnapshot(cmd);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`idlewatch: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`idlewatch: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

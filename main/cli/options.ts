@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { TCP_STATES, type TcpState } from '../../shared/model';
+
+/** A mistake in how the command was called: printed with the usage hint, exit code 2. */
+export class UsageError extends Error {}
+
+export interface SnapshotCommand {
+  command: 'snapshot';
+  json: boolean;
+  middleboxIdleSec: number | null;
+  idleMinSec: number | undefined;
+  state: TcpState | undefined;
+}
+
+export type Command = SnapshotCommand | { command: 'help' };
+
+export const USAGE = `Usage: idlewatch <command> [options]
+
+Commands:
+  snapshot               Print every TCP connection with its keepalive projection
+  help                   Show this help
+
+Options for snapshot:
+  --json                 One JSON document (schema idlewatch.snapshot/1) instead of a table
+  --middlebox-idle SEC   A NAT / load balancer on the path forgets idle flows after SEC seconds
+  --idle-min SEC         Only connections idle for at least SEC seconds
+  --state STATE          Only connections in STATE (e.g. ESTABLISHED, TIME_WAIT)
+`;
+
+/** A whole number of seconds within [min, max]; anything else is a UsageError naming the option. */
+function seconds(option: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${option} expects a whole number of seconds, got "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`--${option} must be between ${min} and ${max} seconds, got ${n}`);
+  return n;
+}
+
+function tcpState(value: string | undefined): TcpState | undefined {
+  if (value === undefined) return undefined;
+  const upper = value.toUpperCase().replace(/-/g, '_');
+  const state = TCP_STATES.find((s) => s === upper);
+  if (!state) throw new UsageError(`--state must be one of ${TCP_STATES.join(', ')}; got "${value}"`);
+  return state;
+}
+
+export function parseCommand(argv: string[]): Command {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (command !== 'snapshot') throw new UsageError(`unknown command "${command}"`);
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        json: { type: 'boolean', default: false },
+        'middlebox-idle': { type: 'string' },
+        'idle-min': { type: 'string' },
+        state: { type: 'string' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return {
+    command: 'snapshot',
+    json: values.json ?? false,
+    // One year: longer than any middlebox keeps idle state, and small enough to stay exact.
+    middleboxIdleSec: seconds('middlebox-idle', values['middlebox-idle'], 1, 31_536_000) ?? null,
+    idleMinSec: seconds('idle-min', values['idle-min'], 0, 31_536_000),
+    state: tcpState(values.state),
+  };
+}

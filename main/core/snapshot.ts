@@ -1,0 +1,24 @@
+import type { Connection, Snapshot } from '../../shared/model';
+import type { PlatformAdapter } from '../../shared/platform-adapter';
+import { projectConnection } from '../../shared/projection/project';
+
+export interface SnapshotOptions {
+  /** Idle timeout of a NAT / load balancer on the path, in seconds; null = none. */
+  middleboxIdleSec: number | null;
+}
+
+/** Reads the socket table, settings and host once, and projects every connection. */
+export async function takeSnapshot(adapter: PlatformAdapter, options: SnapshotOptions): Promise<Snapshot> {
+  const [table, settings, host] = await Promise.all([adapter.listSockets(), adapter.readSettings(), adapter.describeHost()]);
+  const context = { now: table.takenAt, settings, clock: table.clock, middleboxIdleSec: options.middleboxIdleSec };
+  const connections: Connection[] = table.sockets.map((facts) => ({ ...facts, ...projectConnection(facts, context) }));
+  return {
+    schema: 'idlewatch.snapshot/1',
+    takenAt: table.takenAt,
+    host,
+    settings,
+    clock: table.clock,
+    connections,
+    diagnostics: table.diagnostics,
+  };
+}

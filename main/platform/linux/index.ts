@@ -1,0 +1,118 @@
+import { readFile, stat } from 'node:fs/promises';
+import { release } from 'node:os';
+import { gunzipSync } from 'node:zlib';
+import si from 'systeminformation';
+import type { HostInfo, KeepaliveSettings } from '../../../shared/model';
+import type { PlatformAdapter, SocketTable } from '../../../shared/platform-adapter';
+import { inferHz, jiffiesOffset, parseKernelConfigHz, parseTimerList } from './kernel-clock';
+import { parsePasswd } from './passwd';
+import { dumpTime, toSocketFacts } from './socket-facts';
+import { parseSockdiagOutput } from './sockdiag-output';
+import { SockdiagProcess } from './sockdiag-process';
+import { readKeepaliveSettings } from './sysctl';
+
+interface ClockBasis {
+  hz: number;
+  offset: bigint | null;
+  warnings: string[];
+}
+
+async function readText(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+async function configuredHz(): Promise<number | null> {
+  try {
+    const hz = parseKernelConfigHz(gunzipSync(await readFile('/proc/config.gz')).toString('utf8'));
+    if (hz) return hz;
+  } catch {
+    // not built with IKCONFIG_PROC; try /boot
+  }
+  const boot = await readText(`/boot/config-${release()}`);
+  return boot ? parseKernelConfigHz(boot) : null;
+}
+
+/**
+ * HZ and the boot's jiffies offset, read once: both are fixed until reboot. The offset
+ * needs /proc/timer_list, which only root may read.
+ */
+async function readClockBasis(): Promise<ClockBasis> {
+  const warnings: string[] = [];
+  const first = await readText('/proc/timer_list').then((t) => (t ? parseTimerList(t) : null));
+  let hz = await configuredHz();
+  if (!hz && first) {
+    await new Promise((r) => setTimeout(r, 50));
+    const second = await readText('/proc/timer_list').then((t) => (t ? parseTimerList(t) : null));
+    hz = second ? inferHz(first, second) : null;
+  }
+  if (!hz) {
+    hz = 250;
+    warnings.push('Kernel HZ unknown (no kernel config, /proc/timer_list unreadable); assumed 250.');
+  }
+  if (!first) warnings.push('Jiffies phase unknown (/proc/timer_list needs root): drop times are estimates within their window.');
+  return { hz, offset: first ? jiffiesOffset(first, hz) : null, warnings };
+}
+
+export class LinuxAdapter implements PlatformAdapter {
+  readonly platform = 'linux';
+  private sockdiag: SockdiagProcess | null = null;
+  private clockBasis: Promise<ClockBasis> | null = null;
+  private host: Promise<HostInfo> | null = null;
+  private users: { mtimeMs: number; map: Map<number, string> } | null = null;
+
+  async listSockets(): Promise<SocketTable> {
+    this.sockdiag ??= new SockdiagProcess();
+    this.clockBasis ??= readClockBasis();
+    const [text, basis, users] = await Promise.all([this.sockdiag.snapshot(), this.clockBasis, this.userNames()]);
+    const output = parseSockdiagOutput(text);
+    if (output.errors.length && output.sockets.length === 0) throw new Error(`Reading the socket table failed: ${output.errors.join('; ')}`);
+    const time = dumpTime(output, basis.hz, basis.offset);
+    const names = { processes: output.processes, users };
+    const sockets = output.sockets.map((s) => toSocketFacts(s, time, names));
+    return {
+      takenAt: Math.round(time.takenAt),
+      clock: time.clock,
+      sockets,
+      diagnostics: {
+        malformedLines: output.malformedLines,
+        processesDenied: output.stats.denied ?? 0,
+        unattributedSockets: sockets.filter((s) => s.inode !== null && s.pid === null).length,
+        warnings: [...basis.warnings, ...output.errors],
+      },
+    };
+  }
+
+  readSettings(): Promise<KeepaliveSettings> {
+    return readKeepaliveSettings();
+  }
+
+  describeHost(): Promise<HostInfo> {
+    this.host ??= si.osInfo().then((os) => ({
+      hostname: os.hostname,
+      platform: 'linux',
+      distro: os.distro,
+      release: os.release,
+      kernel: os.kernel,
+      arch: os.arch,
+    }));
+    return this.host;
+  }
+
+  close(): void {
+    this.sockdiag?.close();
+    this.sockdiag = null;
+  }
+
+  /** /etc/passwd, re-read only when it changes. */
+  private async userNames(): Promise<Map<number, string>> {
+    const mtimeMs = await stat('/etc/passwd').then((s) => s.mtimeMs, () => 0);
+    if (this.users?.mtimeMs !== mtimeMs) {
+      this.users = { mtimeMs, map: parsePasswd((await readText('/etc/passwd')) ?? '') };
+    }
+    return this.users.map;
+  }
+}

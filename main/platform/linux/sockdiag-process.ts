@@ -1,0 +1,100 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const END_OF_ANSWER = Buffer.from('\n.\n');
+
+/** Where the compiled helper lives: beside the sources in a checkout, beside out/main in a build. */
+export function sockdiagBinaryPath(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    process.env.IDLEWATCH_SOCKDIAG,
+    join(here, '../../../out/bin/idlewatch-sockdiag'),
+    join(here, '../bin/idlewatch-sockdiag'),
+  ].filter((p): p is string => Boolean(p));
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(
+      'idlewatch-sockdiag is not built: run `npm run build:native` (it needs a C compiler, e.g. `apt-get install gcc`).',
+    );
+  }
+  return found;
+}
+
+/**
+ * The long-lived idlewatch-sockdiag child. One request at a time: each `snapshot()` writes a
+ * command and resolves with the text block the helper answers, up to its closing "." line.
+ * Keeping the process lets it cache which process owns which socket between polls.
+ */
+export class SockdiagProcess {
+  private child: ChildProcessWithoutNullStreams | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly binary = sockdiagBinaryPath()) {}
+
+  snapshot(): Promise<string> {
+    const run = this.queue.then(() => this.request('snapshot\n'));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  close(): void {
+    if (this.child && this.child.exitCode === null) this.child.stdin.end('quit\n');
+    this.child = null;
+  }
+
+  private start(): ChildProcessWithoutNullStreams {
+    if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
+    const child = spawn(this.binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stderr.setEncoding('utf8');
+    child.on('error', () => undefined); // surfaced through the pending request
+    child.stdin.on('error', () => undefined);
+    this.child = child;
+    return child;
+  }
+
+  private request(command: string): Promise<string> {
+    const child = this.start();
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let stderr = '';
+      const cleanup = () => {
+        child.stdout.off('data', onData);
+        child.stderr.off('data', onStderr);
+        child.off('exit', onExit);
+        child.off('error', onError);
+      };
+      const onData = (chunk: Buffer) => {
+        chunks.push(chunk);
+        if (endsWithTerminator(chunks)) {
+          cleanup();
+          resolve(Buffer.concat(chunks).toString('utf8'));
+        }
+      };
+      const onStderr = (text: string) => (stderr += text);
+      const onExit = (code: number | null, signal: string | null) => {
+        cleanup();
+        this.child = null;
+        reject(new Error(`idlewatch-sockdiag exited (${signal ?? code})${stderr ? `: ${stderr.trim()}` : ''}`));
+      };
+      const onError = (error: Error) => {
+        cleanup();
+        this.child = null;
+        reject(new Error(`idlewatch-sockdiag could not run: ${error.message}`));
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onStderr);
+      child.once('exit', onExit);
+      child.once('error', onError);
+      child.stdin.write(command);
+    });
+  }
+}
+
+function endsWithTerminator(chunks: Buffer[]): boolean {
+  const last = chunks[chunks.length - 1]!;
+  if (last.length >= END_OF_ANSWER.length) return last.subarray(last.length - END_OF_ANSWER.length).equals(END_OF_ANSWER);
+  const tail = Buffer.concat(chunks.slice(-3));
+  return tail.length >= END_OF_ANSWER.length && tail.subarray(tail.length - END_OF_ANSWER.length).equals(END_OF_ANSWER);
+}

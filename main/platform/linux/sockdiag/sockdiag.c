@@ -1,0 +1,602 @@
+/*
+ * idlewatch-sockdiag — reads the kernel's TCP socket table for Idlewatch.
+ *
+ * Why a native helper: the only exact, fast source of both the armed timer
+ * (inet_diag idiag_expires, jiffies → ms) and tcp_info idle times
+ * (tcpi_last_data_recv / tcpi_last_ack_recv) is NETLINK_SOCK_DIAG, which Node
+ * cannot open. `ss -tanoi` has the data but formats timers lossily and costs
+ * more than a second to spawn and parse at 100k sockets (../../../../README.md,
+ * test/bench/snapshot).
+ *
+ * It is long-lived: the parent writes a command line on stdin, the helper
+ * answers with a block of tab-separated text lines ending in a line ".".
+ * Keeping it alive lets the inode → pid map survive between polls, so a poll
+ * only rescans /proc when a socket appears whose owner it has not seen.
+ *
+ * Commands:
+ *   snapshot            socket table + owners + per-socket keepalive options
+ *   quit                exit
+ * With --once it answers one "snapshot" and exits (handy by hand).
+ *
+ * Output records (first field is the record type):
+ *   H  format  realtime_ns  monotonic_ns       clocks sampled just before the dump
+ *   S  family state laddr lport raddr rport uid inode timer expires_ms retrans
+ *      rqueue wqueue probes retransmits backoff rto_us unacked last_data_sent_ms
+ *      last_data_recv_ms last_ack_recv_ms pid fd keepalive keepidle_s keepintvl_s
+ *      keepcnt user_timeout_ms
+ *   P  pid  comm                                comm escaped: \t \n \\ and bytes < 0x20 as \xHH
+ *   T  key=value ...                            statistics of this snapshot
+ *   E  message                                  a non-fatal error
+ * Unknown values are "-".
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FORMAT "idlewatch-sockdiag/1"
+
+/* Kernel TCP states (include/net/tcp_states.h). */
+enum { ST_TIME_WAIT = 6, ST_LISTEN = 10 };
+
+/* ---------- buffered output ---------- */
+
+static char out_buf[1 << 20];
+static size_t out_len;
+
+static void out_flush(void) {
+  size_t off = 0;
+  while (off < out_len) {
+    ssize_t n = write(STDOUT_FILENO, out_buf + off, out_len - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      exit(3); /* parent went away */
+    }
+    off += (size_t)n;
+  }
+  out_len = 0;
+}
+
+static void out_reserve(size_t n) {
+  if (out_len + n > sizeof out_buf) out_flush();
+}
+
+static void out_str(const char *s) {
+  size_t n = strlen(s);
+  out_reserve(n);
+  memcpy(out_buf + out_len, s, n);
+  out_len += n;
+}
+
+static void out_ch(char c) {
+  out_reserve(1);
+  out_buf[out_len++] = c;
+}
+
+static void out_u64(uint64_t v) {
+  char tmp[24];
+  int i = 0;
+  do {
+    tmp[i++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  out_reserve((size_t)i);
+  while (i) out_buf[out_len++] = tmp[--i];
+}
+
+static void out_tab_u64(uint64_t v) {
+  out_ch('\t');
+  out_u64(v);
+}
+
+static void out_tab_opt(int known, uint64_t v) {
+  out_ch('\t');
+  if (known)
+    out_u64(v);
+  else
+    out_ch('-');
+}
+
+/* ---------- inode → owner map (open addressing) ---------- */
+
+struct owner {
+  uint64_t inode; /* 0 = empty slot */
+  int32_t pid;
+  int32_t fd;
+};
+
+struct owner_map {
+  struct owner *slots;
+  size_t cap; /* power of two */
+  size_t used;
+};
+
+static size_t hash_u64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return (size_t)x;
+}
+
+static void map_init(struct owner_map *m, size_t cap) {
+  m->cap = cap;
+  m->used = 0;
+  m->slots = calloc(cap, sizeof *m->slots);
+  if (!m->slots) exit(4);
+}
+
+static void map_free(struct owner_map *m) {
+  free(m->slots);
+  m->slots = NULL;
+  m->cap = m->used = 0;
+}
+
+static struct owner *map_find(const struct owner_map *m, uint64_t inode) {
+  if (!m->cap) return NULL;
+  size_t i = hash_u64(inode) & (m->cap - 1);
+  while (m->slots[i].inode) {
+    if (m->slots[i].inode == inode) return &m->slots[i];
+    i = (i + 1) & (m->cap - 1);
+  }
+  return NULL;
+}
+
+static void map_put(struct owner_map *m, uint64_t inode, int32_t pid, int32_t fd);
+
+static void map_grow(struct owner_map *m) {
+  struct owner_map bigger;
+  map_init(&bigger, m->cap * 2);
+  for (size_t i = 0; i < m->cap; i++)
+    if (m->slots[i].inode) map_put(&bigger, m->slots[i].inode, m->slots[i].pid, m->slots[i].fd);
+  free(m->slots);
+  *m = bigger;
+}
+
+static void map_put(struct owner_map *m, uint64_t inode, int32_t pid, int32_t fd) {
+  if ((m->used + 1) * 2 > m->cap) map_grow(m);
+  size_t i = hash_u64(inode) & (m->cap - 1);
+  while (m->slots[i].inode) {
+    /* The first owner found wins: a socket shared by parent and child is shown with one pid. */
+    if (m->slots[i].inode == inode) return;
+    i = (i + 1) & (m->cap - 1);
+  }
+  m->slots[i].inode = inode;
+  m->slots[i].pid = pid;
+  m->slots[i].fd = fd;
+  m->used++;
+}
+
+/* ---------- /proc scan: which process holds which socket inode ---------- */
+
+struct scan_result {
+  struct owner_map map;
+  unsigned processes;
+  unsigned denied; /* processes whose fd table we may not read */
+  unsigned fds;
+};
+
+static void scan_proc(struct scan_result *r) {
+  map_init(&r->map, 1024);
+  r->processes = r->denied = r->fds = 0;
+  DIR *proc = opendir("/proc");
+  if (!proc) return;
+  struct dirent *pe;
+  char path[64], link[64];
+  while ((pe = readdir(proc))) {
+    if (pe->d_name[0] < '1' || pe->d_name[0] > '9') continue;
+    int pid = atoi(pe->d_name);
+    snprintf(path, sizeof path, "/proc/%d/fd", pid);
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+      if (errno == EACCES || errno == EPERM) r->denied++;
+      continue;
+    }
+    r->processes++;
+    DIR *fds = fdopendir(dfd);
+    if (!fds) {
+      close(dfd);
+      continue;
+    }
+    struct dirent *fe;
+    while ((fe = readdir(fds))) {
+      if (fe->d_name[0] < '0' || fe->d_name[0] > '9') continue;
+      ssize_t n = readlinkat(dfd, fe->d_name, link, sizeof link - 1);
+      r->fds++;
+      if (n < 9 || memcmp(link, "socket:[", 8) != 0) continue;
+      link[n] = 0;
+      uint64_t inode = strtoull(link + 8, NULL, 10);
+      if (inode) map_put(&r->map, inode, pid, atoi(fe->d_name));
+    }
+    closedir(fds);
+  }
+  closedir(proc);
+}
+
+static void *scan_thread(void *arg) {
+  scan_proc((struct scan_result *)arg);
+  return NULL;
+}
+
+/* ---------- netlink sock_diag dump ---------- */
+
+struct sock_rec {
+  uint8_t family, state, timer, has_info;
+  uint16_t lport, rport;
+  uint32_t laddr[4], raddr[4];
+  uint32_t uid, expires_ms, retrans, rqueue, wqueue;
+  uint64_t inode;
+  uint8_t probes, retransmits, backoff;
+  uint32_t rto_us, unacked, last_data_sent, last_data_recv, last_ack_recv;
+};
+
+struct sock_vec {
+  struct sock_rec *v;
+  size_t n, cap;
+};
+
+static struct sock_rec *vec_push(struct sock_vec *s) {
+  if (s->n == s->cap) {
+    s->cap = s->cap ? s->cap * 2 : 4096;
+    s->v = realloc(s->v, s->cap * sizeof *s->v);
+    if (!s->v) exit(4);
+  }
+  struct sock_rec *r = &s->v[s->n++];
+  memset(r, 0, sizeof *r);
+  return r;
+}
+
+static char nl_buf[1 << 20];
+
+/* Dumps every TCP socket of one family in this network namespace, all states. */
+static int dump_family(int family, struct sock_vec *out, char *err, size_t errlen) {
+  int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd < 0) {
+    snprintf(err, errlen, "netlink socket: %s", strerror(errno));
+    return -1;
+  }
+  struct {
+    struct nlmsghdr nlh;
+    struct inet_diag_req_v2 req;
+  } msg;
+  memset(&msg, 0, sizeof msg);
+  msg.nlh.nlmsg_len = sizeof msg;
+  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.req.sdiag_family = (uint8_t)family;
+  msg.req.sdiag_protocol = IPPROTO_TCP;
+  msg.req.idiag_states = ~0U;
+  msg.req.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+  struct sockaddr_nl nladdr = {.nl_family = AF_NETLINK};
+  if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&nladdr, sizeof nladdr) < 0) {
+    snprintf(err, errlen, "netlink send: %s", strerror(errno));
+    close(fd);
+    return -1;
+  }
+  for (;;) {
+    ssize_t len = recv(fd, nl_buf, sizeof nl_buf, 0);
+    if (len < 0) {
+      if (errno == EINTR) continue;
+      snprintf(err, errlen, "netlink recv: %s", strerror(errno));
+      close(fd);
+      return -1;
+    }
+    struct nlmsghdr *h = (struct nlmsghdr *)nl_buf;
+    for (; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
+      if (h->nlmsg_type == NLMSG_DONE) {
+        close(fd);
+        return 0;
+      }
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        struct nlmsgerr *e = NLMSG_DATA(h);
+        snprintf(err, errlen, "netlink: %s", strerror(-e->error));
+        close(fd);
+        return -1;
+      }
+      struct inet_diag_msg *d = NLMSG_DATA(h);
+      struct sock_rec *r = vec_push(out);
+      r->family = d->idiag_family;
+      r->state = d->idiag_state;
+      r->timer = d->idiag_timer;
+      r->lport = ntohs(d->id.idiag_sport);
+      r->rport = ntohs(d->id.idiag_dport);
+      memcpy(r->laddr, d->id.idiag_src, sizeof r->laddr);
+      memcpy(r->raddr, d->id.idiag_dst, sizeof r->raddr);
+      r->uid = d->idiag_uid;
+      r->inode = d->idiag_inode;
+      r->expires_ms = d->idiag_expires;
+      r->retrans = d->idiag_retrans;
+      r->rqueue = d->idiag_rqueue;
+      r->wqueue = d->idiag_wqueue;
+      int rta_len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *d));
+      for (struct rtattr *a = (struct rtattr *)(d + 1); RTA_OK(a, rta_len); a = RTA_NEXT(a, rta_len)) {
+        if (a->rta_type != INET_DIAG_INFO) continue;
+        /* Older kernels send a shorter tcp_info; copy what is there. */
+        struct tcp_info ti;
+        memset(&ti, 0, sizeof ti);
+        size_t payload = (size_t)RTA_PAYLOAD(a);
+        size_t n = payload < sizeof ti ? payload : sizeof ti;
+        memcpy(&ti, RTA_DATA(a), n);
+        r->has_info = 1;
+        r->probes = ti.tcpi_probes;
+        r->retransmits = ti.tcpi_retransmits;
+        r->backoff = ti.tcpi_backoff;
+        r->rto_us = ti.tcpi_rto;
+        r->unacked = ti.tcpi_unacked;
+        r->last_data_sent = ti.tcpi_last_data_sent;
+        r->last_data_recv = ti.tcpi_last_data_recv;
+        r->last_ack_recv = ti.tcpi_last_ack_recv;
+      }
+    }
+  }
+}
+
+/* ---------- per-socket keepalive options via pidfd_getfd ---------- */
+
+struct sockopts {
+  int known;
+  int keepalive, keepidle, keepintvl, keepcnt;
+  unsigned user_timeout;
+};
+
+static int pidfd_cache_pid = -1, pidfd_cache_fd = -1;
+
+static int pidfd_for(int pid) {
+  if (pid == pidfd_cache_pid) return pidfd_cache_fd;
+  if (pidfd_cache_fd >= 0) close(pidfd_cache_fd);
+  pidfd_cache_pid = pid;
+  pidfd_cache_fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  return pidfd_cache_fd;
+}
+
+/* getsockopt returns the effective value: the socket's override, else the namespace sysctl. */
+static void read_sockopts(int pid, int fd, uint64_t inode, struct sockopts *o) {
+  o->known = 0;
+  int pfd = pidfd_for(pid);
+  if (pfd < 0) return;
+  int s = (int)syscall(SYS_pidfd_getfd, pfd, fd, 0);
+  if (s < 0) return;
+  struct stat st;
+  /* The fd number may have been reused since the scan: only trust the same inode. */
+  if (fstat(s, &st) == 0 && (uint64_t)st.st_ino == inode) {
+    socklen_t l = sizeof(int);
+    int ok = getsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &o->keepalive, &l) == 0;
+    l = sizeof(int);
+    ok = ok && getsockopt(s, IPPROTO_TCP, TCP_KEEPIDLE, &o->keepidle, &l) == 0;
+    l = sizeof(int);
+    ok = ok && getsockopt(s, IPPROTO_TCP, TCP_KEEPINTVL, &o->keepintvl, &l) == 0;
+    l = sizeof(int);
+    ok = ok && getsockopt(s, IPPROTO_TCP, TCP_KEEPCNT, &o->keepcnt, &l) == 0;
+    l = sizeof(unsigned);
+    ok = ok && getsockopt(s, IPPROTO_TCP, TCP_USER_TIMEOUT, &o->user_timeout, &l) == 0;
+    o->known = ok;
+  }
+  close(s);
+}
+
+/* ---------- one snapshot ---------- */
+
+static struct owner_map owners;      /* persists between snapshots */
+static struct owner_map unattributed; /* inodes a full scan could not place (pid -1) */
+
+static void out_addr(int family, const uint32_t *a) {
+  char text[INET6_ADDRSTRLEN];
+  inet_ntop(family, a, text, sizeof text);
+  out_ch('\t');
+  out_str(text);
+}
+
+static void out_comm(int pid) {
+  char path[48], comm[64];
+  snprintf(path, sizeof path, "/proc/%d/comm", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ssize_t n = read(fd, comm, sizeof comm - 1);
+  close(fd);
+  if (n <= 0) return;
+  if (comm[n - 1] == '\n') n--;
+  out_ch('P');
+  out_tab_u64((uint64_t)pid);
+  out_ch('\t');
+  /* A process may name itself anything but NUL: escape what would break a line or a field. */
+  for (ssize_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)comm[i];
+    if (c == '\\') {
+      out_str("\\\\");
+    } else if (c < 0x20 || c == 0x7f) {
+      char esc[5];
+      snprintf(esc, sizeof esc, "\\x%02x", c);
+      out_str(esc);
+    } else {
+      out_ch((char)c);
+    }
+  }
+  out_ch('\n');
+}
+
+static int cmp_int(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+/* Makes a fresh scan the owner cache, and remembers which sockets it could not place. */
+static int scanned_once;
+
+static void adopt_scan(struct scan_result *scan, const struct sock_vec *socks) {
+  scanned_once = 1;
+  map_free(&owners);
+  owners = scan->map;
+  map_free(&unattributed);
+  map_init(&unattributed, 1024);
+  for (size_t i = 0; i < socks->n; i++)
+    if (socks->v[i].inode && !map_find(&owners, socks->v[i].inode)) map_put(&unattributed, socks->v[i].inode, -1, -1);
+}
+
+static void snapshot(void) {
+  struct timespec rt, mono;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  clock_gettime(CLOCK_MONOTONIC, &mono);
+
+  /* With nothing cached a full scan is certain: run it beside the dump (2 cores). */
+  int cold = !scanned_once;
+  struct scan_result scan;
+  pthread_t scanner;
+  int scanning = cold && pthread_create(&scanner, NULL, scan_thread, &scan) == 0;
+
+  struct sock_vec socks = {0};
+  char err[160] = "";
+  int ok4 = dump_family(AF_INET, &socks, err, sizeof err) == 0;
+  if (!ok4) {
+    out_str("E\t");
+    out_str(err);
+    out_ch('\n');
+  }
+  int ok6 = dump_family(AF_INET6, &socks, err, sizeof err) == 0;
+  if (!ok6) {
+    out_str("E\t");
+    out_str(err);
+    out_ch('\n');
+  }
+
+  unsigned rescans = 0;
+  if (scanning) {
+    pthread_join(scanner, NULL);
+    adopt_scan(&scan, &socks);
+    rescans = 1;
+  }
+  /* Rescan only when a socket has an owner we have not placed yet, or a cached owner has exited. */
+  int need_scan = 0;
+  for (size_t i = 0; i < socks.n && !need_scan; i++) {
+    uint64_t ino = socks.v[i].inode;
+    if (!ino) continue;
+    struct owner *o = map_find(&owners, ino);
+    if (o ? kill(o->pid, 0) != 0 && errno == ESRCH : !map_find(&unattributed, ino)) need_scan = 1;
+  }
+  if (need_scan) {
+    scan_proc(&scan);
+    adopt_scan(&scan, &socks);
+    rescans++;
+  }
+
+  out_str("H\t" FORMAT);
+  out_tab_u64((uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec);
+  out_tab_u64((uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec);
+  out_ch('\n');
+
+  int *pids = NULL;
+  size_t npids = 0, pids_cap = 0;
+  unsigned sockopt_reads = 0;
+  for (size_t i = 0; i < socks.n; i++) {
+    struct sock_rec *r = &socks.v[i];
+    struct owner *o = r->inode ? map_find(&owners, r->inode) : NULL;
+    struct sockopts so = {0};
+    /*
+     * Only a connected socket whose timer could be keepalive's, or which has data in flight,
+     * needs its options read: an established socket with no timer armed has SO_KEEPALIVE off
+     * (tcp_keepalive_timer always re-arms while it is on). This keeps 100k idle sockets cheap.
+     */
+    if (o && r->state != ST_LISTEN && r->state != ST_TIME_WAIT && r->timer != 0 && r->timer != 3) {
+      read_sockopts(o->pid, o->fd, r->inode, &so);
+      sockopt_reads++;
+    }
+    if (o) {
+      if (npids == pids_cap) {
+        pids_cap = pids_cap ? pids_cap * 2 : 64;
+        pids = realloc(pids, pids_cap * sizeof *pids);
+        if (!pids) exit(4);
+      }
+      pids[npids++] = o->pid;
+    }
+    out_ch('S');
+    out_tab_u64(r->family == AF_INET ? 4 : 6);
+    out_tab_u64(r->state);
+    out_addr(r->family, r->laddr);
+    out_tab_u64(r->lport);
+    out_addr(r->family, r->raddr);
+    out_tab_u64(r->rport);
+    out_tab_u64(r->uid);
+    out_tab_u64(r->inode);
+    out_tab_u64(r->timer);
+    out_tab_u64(r->expires_ms);
+    out_tab_u64(r->retrans);
+    out_tab_u64(r->rqueue);
+    out_tab_u64(r->wqueue);
+    out_tab_opt(r->has_info, r->probes);
+    out_tab_opt(r->has_info, r->retransmits);
+    out_tab_opt(r->has_info, r->backoff);
+    out_tab_opt(r->has_info, r->rto_us);
+    out_tab_opt(r->has_info, r->unacked);
+    out_tab_opt(r->has_info, r->last_data_sent);
+    out_tab_opt(r->has_info, r->last_data_recv);
+    out_tab_opt(r->has_info, r->last_ack_recv);
+    out_tab_opt(o != NULL, o ? (uint64_t)o->pid : 0);
+    out_tab_opt(o != NULL, o ? (uint64_t)o->fd : 0);
+    out_tab_opt(so.known, (uint64_t)so.keepalive);
+    out_tab_opt(so.known, (uint64_t)so.keepidle);
+    out_tab_opt(so.known, (uint64_t)so.keepintvl);
+    out_tab_opt(so.known, (uint64_t)so.keepcnt);
+    out_tab_opt(so.known, so.user_timeout);
+    out_ch('\n');
+  }
+  if (pidfd_cache_fd >= 0) close(pidfd_cache_fd);
+  pidfd_cache_fd = pidfd_cache_pid = -1;
+
+  qsort(pids, npids, sizeof *pids, cmp_int);
+  for (size_t i = 0; i < npids; i++)
+    if (i == 0 || pids[i] != pids[i - 1]) out_comm(pids[i]);
+  free(pids);
+
+  out_str("T\tsockets=");
+  out_u64(socks.n);
+  out_str("\trescans=");
+  out_u64(rescans);
+  out_str("\tprocesses=");
+  out_u64(rescans ? scan.processes : 0);
+  out_str("\tdenied=");
+  out_u64(rescans ? scan.denied : 0);
+  out_str("\tfds=");
+  out_u64(rescans ? scan.fds : 0);
+  out_str("\tsockopt_reads=");
+  out_u64(sockopt_reads);
+  out_str("\n.\n");
+  out_flush();
+  free(socks.v);
+}
+
+int main(int argc, char **argv) {
+  signal(SIGPIPE, SIG_IGN);
+  if (argc > 1 && strcmp(argv[1], "--once") == 0) {
+    snapshot();
+    return 0;
+  }
+  char line[128];
+  FILE *in = stdin;
+  while (fgets(line, sizeof line, in)) {
+    if (strcmp(line, "snapshot\n") == 0) {
+      snapshot();
+    } else if (strcmp(line, "quit\n") == 0) {
+      break;
+    } else {
+      out_str("E\tunknown command\n.\n");
+      out_flush();
+    }
+  }
+  return 0;
+}
