@@ -35,15 +35,14 @@ function ipv4(hex: string): string {
   return [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, n >>> 24].join('.');
 }
 
-/** IPv6 is four host-endian u32 words; rendered in full, uncompressed, lower case. */
+/** IPv6 is four host-endian u32 words; rendered like inet_ntop (RFC 5952) by the URL serializer. */
 function ipv6(hex: string): string {
   const groups: string[] = [];
   for (let word = 0; word < 4; word++) {
     const w = hex.slice(word * 8, word * 8 + 8);
-    const bytes = [w.slice(6, 8), w.slice(4, 6), w.slice(2, 4), w.slice(0, 2)];
-    groups.push(bytes[0]! + bytes[1]!, bytes[2]! + bytes[3]!);
+    groups.push(w.slice(6, 8) + w.slice(4, 6), w.slice(2, 4) + w.slice(0, 2));
   }
-  return groups.map((g) => g.replace(/^0{1,3}/, '').toLowerCase()).join(':');
+  return new URL(`http://[${groups.join(':')}]/`).hostname.slice(1, -1);
 }
 
 const LINE =

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { snapshotJsonChunks } from '../../../main/cli/snapshot-json';
+import { formatSnapshotTable } from '../../../main/cli/snapshot-table';
+import type { Connection, Snapshot } from '../../../shared/model';
+
+const NOW = 1_800_000_000_000;
+
+function connection(i: number, over: Partial<Connection> = {}): Connection {
+  return {
+    id: `c${i}`,
+    family: 'ipv4',
+    state: 'ESTABLISHED',
+    localAddress: '10.0.0.1',
+    localPort: 40000 + i,
+    remoteAddress: '10.0.0.2',
+    remotePort: 5432,
+    pid: 100 + i,
+    process: 'psql',
+    uid: 1000,
+    user: 'alice',
+    inode: 1000 + i,
+    sendQueue: 0,
+    recvQueue: 0,
+    timer: 'keepalive',
+    timerExpiresAt: NOW + 60_000,
+    probesSent: 0,
+    retransmits: 0,
+    rtoMs: 204,
+    idleMs: 540_000,
+    lastSendMs: 540_000,
+    keepalive: true,
+    socketKeepalive: null,
+    nextProbeAt: NOW + 60_000,
+    dropAt: NOW + 360_000,
+    dropWindow: [NOW + 360_000, NOW + 380_000],
+    dropReason: 'keepalive',
+    atRisk: false,
+    effective: { timeSec: 600, intervalSec: 60, probes: 5, userTimeoutMs: 0, source: 'assumed' },
+    ...over,
+  };
+}
+
+function snapshot(connections: Connection[]): Snapshot {
+  return {
+    schema: 'idlewatch.snapshot/1',
+    takenAt: NOW,
+    host: { hostname: 'db1', platform: 'linux', distro: 'Debian GNU/Linux', release: '12', kernel: '6.1.0', arch: 'x64' },
+    settings: { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 },
+    clock: { hz: 250, anchor: null },
+    connections,
+    diagnostics: { malformedLines: 2, processesDenied: 0, unattributedSockets: 0, warnings: [] },
+  };
+}
+
+describe('snapshot table', () => {
+  it('shows countdowns to the next probe and the drop, with its reason', () => {
+    const text = formatSnapshotTable(snapshot([connection(1)]), NOW);
+    const row = text.split('\n').find((l) => l.startsWith('ESTABLISHED'))!;
+    expect(row).toMatch(/10\.0\.0\.1:40001\s+10\.0\.0\.2:5432\s+101\/psql\s+alice\s+9m 00s\s+on\s+0\s+in 1m 00s\s+in 6m 00s\s+keepalive/);
+  });
+
+  it('explains the kernel settings in plain words', () => {
+    expect(formatSnapshotTable(snapshot([]), NOW)).toContain('a silent peer is dropped 15m 00s after its last packet');
+  });
+
+  it('prints a hostile process name as visible escapes, never as terminal control codes', () => {
+    const text = formatSnapshotTable(snapshot([connection(1, { process: 'ev\til\n\x1b[2J' })]), NOW);
+    expect(text).toContain('101/ev\\x09il\\x0a\\x1b[2J');
+    expect(text).not.toContain('\x1b');
+    expect(text.split('\n').filter((l) => l.startsWith('ESTABLISHED'))).toHaveLength(1);
+  });
+
+  it('tells how many malformed lines were skipped', () => {
+    expect(formatSnapshotTable(snapshot([]), NOW)).toContain('2 malformed lines skipped');
+  });
+});
+
+describe('snapshot JSON', () => {
+  it('streams the same document JSON.stringify would produce, across batches', () => {
+    const snap = snapshot(Array.from({ length: 4500 }, (_, i) => connection(i)));
+    const parsed = JSON.parse([...snapshotJsonChunks(snap)].join(''));
+    expect(parsed).toEqual(JSON.parse(JSON.stringify(snap)));
+    expect(parsed.schema).toBe('idlewatch.snapshot/1');
+  });
+
+  it('escapes hostile process names', () => {
+    const text = [...snapshotJsonChunks(snapshot([connection(1, { process: 'a"\n\x1b' })]))].join('');
+    expect(text).not.toContain('\x1b');
+    expect(JSON.parse(text).connections[0].process).toBe('a"\n\x1b');
+  });
+
+  it('is valid for an empty table', () => {
+    expect(JSON.parse([...snapshotJsonChunks(snapshot([]))].join('')).connections).toEqual([]);
+  });
+});

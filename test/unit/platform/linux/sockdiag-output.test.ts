@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseSockdiagOutput, unescapeComm } from '../../../../main/platform/linux/sockdiag-output';
+
+/** Recorded from idlewatch-sockdiag --once in a namespace with 600/60/5 (see test/fixtures/linux/README.md). */
+const recorded = readFileSync(new URL('../../../fixtures/linux/sockdiag-snapshot.txt', import.meta.url), 'utf8');
+
+describe('parseSockdiagOutput on recorded output', () => {
+  const out = parseSockdiagOutput(recorded);
+
+  it('reads the header clocks and every socket line', () => {
+    expect(out.format).toBe('idlewatch-sockdiag/1');
+    expect(out.realtimeNs).toBe(1795502861576967857n);
+    expect(out.monotonicNs).toBe(762241039686n);
+    expect(out.sockets).toHaveLength(13);
+    expect(out.malformedLines).toBe(0);
+    expect(out.errors).toEqual([]);
+    expect(out.stats).toMatchObject({ sockets: 13, rescans: 1, sockopt_reads: 3 });
+  });
+
+  it('reads a keepalive socket with its timer, tcp_info idle times, owner and effective options', () => {
+    const ka = out.sockets.find((s) => s.localPort === 47666)!;
+    expect(ka).toMatchObject({
+      family: 4,
+      state: 1,
+      localAddress: '127.0.0.1',
+      remoteAddress: '127.0.0.1',
+      remotePort: 8080,
+      inode: 10264,
+      timer: 2,
+      expiresMs: 598172,
+      owner: { pid: 3976, fd: 21 },
+      sockopts: { keepalive: true, keepIdleSec: 600, keepIntervalSec: 60, keepCount: 5, userTimeoutMs: 0 },
+    });
+    expect(ka.info).toMatchObject({ lastDataRecvMs: 1828, lastAckRecvMs: 1828, rtoUs: 204000 });
+  });
+
+  it('reads unacknowledged data on a retransmit timer', () => {
+    const stuck = out.sockets.find((s) => s.localPort === 47722)!;
+    expect(stuck).toMatchObject({ timer: 1, sendQueue: 1000, retrans: 2 });
+    expect(stuck.info).toMatchObject({ retransmits: 2, backoff: 2, rtoUs: 800000, unacked: 1 });
+  });
+
+  it('reads TIME_WAIT sockets, which have no inode, no owner and no tcp_info', () => {
+    const tw = out.sockets.find((s) => s.state === 6)!;
+    expect(tw).toMatchObject({ inode: 0, timer: 3, expiresMs: 58176, info: null, owner: null, sockopts: null });
+  });
+
+  it('reads IPv6 sockets', () => {
+    const v6 = out.sockets.filter((s) => s.family === 6);
+    expect(v6.map((s) => s.localAddress)).toEqual(['::1', '::1', '::1']);
+    expect(v6.find((s) => s.timer === 2)?.sockopts).toMatchObject({ keepIdleSec: 30, keepIntervalSec: 1, keepCount: 10 });
+  });
+
+  it('unescapes a hostile process name back to the bytes the process chose', () => {
+    expect(out.processes.get(3987)).toBe('ev\til\n\x1b[2J');
+    expect(out.processes.get(3976)).toBe('node');
+  });
+});
+
+describe('parseSockdiagOutput on bad input', () => {
+  const header = 'H\tidlewatch-sockdiag/1\t1795502861576967857\t762241039686';
+  const good = recorded.split('\n').find((l) => l.startsWith('S\t4\t1\t'))!;
+
+  it.each([
+    ['a truncated line', good.split('\t').slice(0, 10).join('\t')],
+    ['an extra field', `${good}\t7`],
+    ['a negative number', good.replace(/\t0\t/, '\t-1\t')],
+    ['a port above 65535', good.replace('\t8080\t', '\t65536\t')],
+    ['an unknown state', good.replace(/^S\t4\t1\t/, 'S\t4\t99\t')],
+    ['an unknown family', good.replace(/^S\t4\t/, 'S\t5\t')],
+    ['a mangled address', good.replace('127.0.0.1', '127.0.0.1;rm')],
+    ['an unknown record type', 'Z\t1\t2'],
+    ['binary noise', '\u0000\u0001garbage'],
+  ])('skips and counts %s, keeping the good lines', (_, bad) => {
+    const out = parseSockdiagOutput([header, good, bad, good, '.'].join('\n'));
+    expect(out.sockets).toHaveLength(2);
+    expect(out.malformedLines).toBe(1);
+  });
+
+  it('reports output without a header as an error', () => {
+    expect(parseSockdiagOutput(good).errors).toContain('sockdiag output has no header line');
+  });
+
+  it('reports the helper’s own errors', () => {
+    expect(parseSockdiagOutput(`${header}\nE\tnetlink: Operation not permitted\n.`).errors).toEqual([
+      'netlink: Operation not permitted',
+    ]);
+  });
+});
+
+describe('unescapeComm', () => {
+  it('turns \\xHH and \\\\ back into bytes and leaves other text alone', () => {
+    expect(unescapeComm('a\\x09b\\\\c\\x1b')).toBe('a\tb\\c\x1b');
+    expect(unescapeComm('plain name')).toBe('plain name');
+  });
+});

@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { dumpTime, toSocketFacts } from '../../../../main/platform/linux/socket-facts';
+import { parseSockdiagOutput } from '../../../../main/platform/linux/sockdiag-output';
+
+const out = parseSockdiagOutput(readFileSync(new URL('../../../fixtures/linux/sockdiag-snapshot.txt', import.meta.url), 'utf8'));
+const names = { processes: out.processes, users: new Map([[0, 'root']]) };
+const OFFSET = 4294892235n;
+
+describe('toSocketFacts', () => {
+  const time = dumpTime(out, 250, OFFSET);
+  const facts = out.sockets.map((s) => toSocketFacts(s, time, names));
+  const byPort = (port: number) => facts.find((f) => f.localPort === port)!;
+
+  it('puts the dump on the jiffies grid: jiffies = offset + ⌊monotonic / 4 ms⌋', () => {
+    expect(time.jiffiesNow).toBe(Number(OFFSET + 762241039686n / 4000000n));
+    expect(time.clock).toEqual({ hz: 250, anchor: { jiffies: Number(OFFSET), epochMs: expect.any(Number) } });
+    expect(time.takenAt - time.clock.anchor!.epochMs).toBeCloseTo(762241.039686, 3);
+  });
+
+  it('turns a relative timer into an absolute expiry on a jiffy boundary', () => {
+    const ka = byPort(47666);
+    const anchor = time.clock.anchor!;
+    const jiffy = (ka.timerExpiresAt! - anchor.epochMs) / 4;
+    expect(Math.abs(jiffy - Math.round(jiffy))).toBeLessThan(0.2);
+    expect(ka.timerExpiresAt! - time.takenAt).toBeGreaterThan(598_172 - 4);
+    expect(ka.timerExpiresAt! - time.takenAt).toBeLessThan(598_172 + 4);
+  });
+
+  it('names state, timer, owner, user and the options read from the socket', () => {
+    expect(byPort(47666)).toMatchObject({
+      family: 'ipv4',
+      state: 'ESTABLISHED',
+      timer: 'keepalive',
+      pid: 3976,
+      process: 'node',
+      uid: 0,
+      user: 'root',
+      idleMs: 1828,
+      keepalive: true,
+      socketKeepalive: { timeSec: 600, intervalSec: 60, probes: 5, userTimeoutMs: 0 },
+    });
+  });
+
+  it('infers keepalive off for an established socket with no timer armed', () => {
+    expect(byPort(47682)).toMatchObject({ timer: 'none', keepalive: false, socketKeepalive: null, timerExpiresAt: null });
+  });
+
+  it('leaves keepalive unknown when data in flight hides the keepalive timer and the socket was not read', () => {
+    const stuck = out.sockets.find((s) => s.localPort === 47722)!;
+    const unread = toSocketFacts({ ...stuck, sockopts: null }, time, names);
+    expect(unread).toMatchObject({ timer: 'retransmit', keepalive: null, retransmits: 2, rtoMs: 800, sendQueue: 1000 });
+  });
+
+  it('gives TIME_WAIT sockets no owner, uid or idle time', () => {
+    expect(facts.find((f) => f.state === 'TIME_WAIT')).toMatchObject({ inode: null, uid: null, user: null, pid: null, idleMs: null });
+  });
+
+  it('keeps the hostile process name as data', () => {
+    expect(byPort(47706).process).toBe('ev\til\n\x1b[2J');
+  });
+
+  it('without the jiffies offset adds relative timers to the wall clock and says the phase is unknown', () => {
+    const loose = dumpTime(out, 250, null);
+    expect(loose.clock.anchor).toBeNull();
+    expect(toSocketFacts(out.sockets.find((s) => s.localPort === 47666)!, loose, names).timerExpiresAt).toBe(
+      Math.round(loose.takenAt + 598_172),
+    );
+  });
+
+  it('gives every socket a distinct id', () => {
+    expect(new Set(facts.map((f) => f.id)).size).toBe(facts.length);
+  });
+});

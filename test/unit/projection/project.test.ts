@@ -1,0 +1,216 @@
+import { describe, expect, it } from 'vitest';
+import type { KeepaliveSettings, KernelClock, SocketFacts } from '../../../shared/model';
+import { projectConnection, type ProjectionContext } from '../../../shared/projection/project';
+import { retransmitTimeoutMs } from '../../../shared/projection/retransmit';
+
+const NOW = 1_800_000_000_000;
+/** HZ=250 with jiffy 0 beginning exactly at NOW: jiffy j begins at NOW + 4j ms. */
+const CLOCK: KernelClock = { hz: 250, anchor: { jiffies: 0, epochMs: NOW } };
+const SETTINGS: KeepaliveSettings = { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 };
+
+function ctx(over: Partial<ProjectionContext> = {}): ProjectionContext {
+  return { now: NOW, settings: SETTINGS, clock: CLOCK, middleboxIdleSec: null, ...over };
+}
+
+/** An established, keepalive-on connection last heard from `idleMs` ago, its timer armed at that moment. */
+function facts(over: Partial<SocketFacts> = {}): SocketFacts {
+  const idleMs = over.idleMs ?? 1000;
+  return {
+    id: 'x',
+    family: 'ipv4',
+    state: 'ESTABLISHED',
+    localAddress: '10.0.0.1',
+    localPort: 40000,
+    remoteAddress: '10.0.0.2',
+    remotePort: 5432,
+    pid: 1,
+    process: 'psql',
+    uid: 0,
+    user: 'root',
+    inode: 1,
+    sendQueue: 0,
+    recvQueue: 0,
+    timer: 'keepalive',
+    timerExpiresAt: NOW - idleMs + SETTINGS.keepaliveTimeSec * 1000,
+    probesSent: 0,
+    retransmits: 0,
+    rtoMs: 204,
+    idleMs,
+    lastSendMs: idleMs,
+    keepalive: true,
+    socketKeepalive: null,
+    ...over,
+  };
+}
+
+const textbookDrop = (lastRx: number, s = SETTINGS) =>
+  lastRx + (s.keepaliveTimeSec + s.keepaliveProbes * s.keepaliveIntervalSec) * 1000;
+
+describe('projectConnection: keepalive', () => {
+  it('a fresh idle connection is probed `time` after its last activity and dropped probes × intvl later', () => {
+    const p = projectConnection(facts(), ctx());
+    const lastRx = NOW - 1000;
+    expect(p.dropReason).toBe('keepalive');
+    // The wheel rounds each firing up: the 600 s timer by ≤16.4 s, each 60 s interval by ≤2 s.
+    expect(p.nextProbeAt! - (lastRx + 600_000)).toBeGreaterThan(0);
+    expect(p.nextProbeAt! - (lastRx + 600_000)).toBeLessThanOrEqual(16_384);
+    expect(p.dropAt! - textbookDrop(lastRx)).toBeGreaterThan(0);
+    expect(p.dropAt! - textbookDrop(lastRx)).toBeLessThanOrEqual(16_384 + 5 * 2048);
+  });
+
+  it('gives a window that holds the projected moment and spans the wheel rounding', () => {
+    const p = projectConnection(facts(), ctx());
+    const [earliest, latest] = p.dropWindow!;
+    expect(earliest).toBeLessThanOrEqual(p.dropAt!);
+    expect(latest).toBeGreaterThanOrEqual(p.dropAt!);
+    expect(earliest - textbookDrop(NOW - 1000)).toBeLessThanOrEqual(4 * 6);
+  });
+
+  it('without the jiffies phase still projects a moment, inside a window around the textbook time', () => {
+    const p = projectConnection(facts(), ctx({ clock: { hz: 250, anchor: null } }));
+    const textbook = textbookDrop(NOW - 1000);
+    expect(p.dropWindow![0]).toBeGreaterThanOrEqual(textbook);
+    expect(p.dropWindow![1]).toBeGreaterThan(p.dropAt!);
+    expect(p.dropAt!).toBeGreaterThan(p.dropWindow![0]);
+  });
+
+  it('with probes already sent, the drop is (probes − sent) intervals after the armed timer', () => {
+    // 3 of 5 probes out; the interval timer fires at exactly jiffy 2500 (a multiple of its 512-jiffy granularity minus one).
+    const timerExpiresAt = NOW + 2047 * 4;
+    const p = projectConnection(
+      facts({ probesSent: 3, timerExpiresAt, idleMs: 600_000 + 3 * 60_000 }),
+      ctx(),
+    );
+    // firing 1 (probe 4) at bucket(2047)=2048; probe 5 one ~60 s interval later; then the drop.
+    expect(p.nextProbeAt).toBe(NOW + 2048 * 4);
+    expect(p.dropAt! - p.nextProbeAt!).toBeGreaterThanOrEqual(2 * 60_000);
+    expect(p.dropAt! - p.nextProbeAt!).toBeLessThanOrEqual(2 * 62_048);
+  });
+
+  it('a socket with keepalive off is never probed and, without a middlebox, never dropped', () => {
+    const p = projectConnection(facts({ keepalive: false, timer: 'none', timerExpiresAt: null }), ctx());
+    expect(p.nextProbeAt).toBeNull();
+    expect(p.dropAt).toBeNull();
+    expect(p.dropReason).toBeNull();
+  });
+
+  it('infers keepalive from the armed timer when the socket could not be read', () => {
+    const on = projectConnection(facts({ keepalive: null }), ctx());
+    expect(on.nextProbeAt).not.toBeNull();
+    const off = projectConnection(facts({ keepalive: null, timer: 'none', timerExpiresAt: null }), ctx());
+    expect(off.nextProbeAt).toBeNull();
+  });
+
+  it('says it assumed the namespace sysctls when per-socket values are unknown', () => {
+    expect(projectConnection(facts(), ctx()).effective).toEqual({
+      timeSec: 600,
+      intervalSec: 60,
+      probes: 5,
+      userTimeoutMs: 0,
+      source: 'assumed',
+    });
+  });
+
+  it('uses per-socket TCP_KEEPIDLE / KEEPINTVL / KEEPCNT when the socket was read', () => {
+    const socketKeepalive = { timeSec: 30, intervalSec: 1, probes: 10, userTimeoutMs: 0 };
+    const p = projectConnection(
+      facts({ socketKeepalive, timerExpiresAt: NOW - 1000 + 30_000 }),
+      ctx(),
+    );
+    expect(p.effective.source).toBe('socket');
+    expect(p.dropAt! - (NOW - 1000 + 40_000)).toBeGreaterThan(0);
+    expect(p.dropAt! - (NOW - 1000 + 40_000)).toBeLessThan(2048 + 10 * 32 + 100);
+  });
+
+  it('with TCP_USER_TIMEOUT the kill comes at the first firing past it, whatever the probe count', () => {
+    const socketKeepalive = { timeSec: 600, intervalSec: 60, probes: 9, userTimeoutMs: 700_000 };
+    const p = projectConnection(facts({ socketKeepalive }), ctx());
+    expect(p.dropReason).toBe('user-timeout');
+    // probes at ~600 s and ~660 s; at ~720 s idle ≥ 700 s → killed, not after 9 probes.
+    expect(p.dropAt! - (NOW - 1000)).toBeGreaterThan(720_000);
+    expect(p.dropAt! - (NOW - 1000)).toBeLessThan(740_000);
+  });
+
+  it('does not project keepalive for listeners and TIME_WAIT sockets', () => {
+    for (const state of ['LISTEN', 'TIME_WAIT', 'SYN_SENT'] as const) {
+      const p = projectConnection(facts({ state }), ctx());
+      expect(p.nextProbeAt).toBeNull();
+      expect(p.dropAt).toBeNull();
+    }
+  });
+});
+
+describe('projectConnection: unacknowledged data', () => {
+  it('is governed by retransmission (tcp_retries2), not keepalive', () => {
+    const p = projectConnection(
+      facts({ timer: 'retransmit', timerExpiresAt: NOW + 204, retransmits: 0, sendQueue: 1000, rtoMs: 204 }),
+      ctx(),
+    );
+    expect(p.dropReason).toBe('retransmit');
+    expect(p.nextProbeAt).toBeNull();
+    // first sent at NOW; 15 retries from a ~200 ms RTO take about 924.6 s
+    expect(p.dropAt! - NOW).toBeGreaterThan(900_000);
+    expect(p.dropAt! - NOW).toBeLessThan(960_000);
+  });
+
+  it('models tcp_retries2 = 15 as 924.6 s and small retry counts as plain doubling', () => {
+    expect(retransmitTimeoutMs(15)).toBe(924_600);
+    expect(retransmitTimeoutMs(3)).toBe(3000);
+  });
+
+  it('with TCP_USER_TIMEOUT the drop comes that long after the first transmission', () => {
+    const socketKeepalive = { timeSec: 7200, intervalSec: 75, probes: 9, userTimeoutMs: 30_000 };
+    // two retransmissions so far: sent at NOW-600, RTOs 200 and 400 ms, now armed for 800 ms
+    const p = projectConnection(
+      facts({ timer: 'retransmit', timerExpiresAt: NOW + 800, retransmits: 2, rtoMs: 800, socketKeepalive }),
+      ctx(),
+    );
+    expect(p.dropReason).toBe('user-timeout');
+    expect(p.dropAt).toBe(NOW + 800 - 1400 + 30_000);
+  });
+});
+
+describe('projectConnection: middlebox', () => {
+  it('a middlebox idle timeout shorter than the first probe drops it first, and marks it at risk', () => {
+    // AWS NAT Gateway: 350 s; the kernel's first probe would come at 600 s.
+    const p = projectConnection(facts({ idleMs: 10_000, lastSendMs: 10_000 }), ctx({ middleboxIdleSec: 350 }));
+    expect(p.dropReason).toBe('middlebox');
+    expect(p.dropAt).toBe(NOW - 10_000 + 350_000);
+    expect(p.atRisk).toBe(true);
+    expect(p.nextProbeAt).toBeNull();
+  });
+
+  it('counts our own last send as activity the middlebox saw', () => {
+    const p = projectConnection(facts({ idleMs: 100_000, lastSendMs: 5_000 }), ctx({ middleboxIdleSec: 350 }));
+    expect(p.dropAt).toBe(NOW - 5_000 + 350_000);
+  });
+
+  it('a middlebox timeout longer than the first probe is refreshed by the probes', () => {
+    const p = projectConnection(facts(), ctx({ middleboxIdleSec: 1200 }));
+    expect(p.dropReason).toBe('keepalive');
+    expect(p.atRisk).toBe(false);
+  });
+
+  it('a middlebox timeout shorter than the probe interval drops it between probes', () => {
+    const p = projectConnection(facts(), ctx({ middleboxIdleSec: 30, settings: SETTINGS }));
+    // 30 s < 600 s: at risk before the first probe
+    expect(p.atRisk).toBe(true);
+    const probing = projectConnection(
+      facts({ socketKeepalive: { timeSec: 20, intervalSec: 45, probes: 5, userTimeoutMs: 0 }, timerExpiresAt: NOW - 1000 + 20_000 }),
+      ctx({ middleboxIdleSec: 30 }),
+    );
+    expect(probing.dropReason).toBe('middlebox');
+    expect(probing.atRisk).toBe(false);
+    expect(probing.dropAt! - probing.nextProbeAt!).toBe(30_000);
+  });
+
+  it('a connection with keepalive off is dropped by the middlebox after its idle timeout', () => {
+    const p = projectConnection(
+      facts({ keepalive: false, timer: 'none', timerExpiresAt: null, idleMs: 60_000, lastSendMs: 60_000 }),
+      ctx({ middleboxIdleSec: 240 }),
+    );
+    expect(p.dropAt).toBe(NOW + 180_000);
+    expect(p.dropReason).toBe('middlebox');
+    expect(p.atRisk).toBe(true);
+  });
+});
