@@ -67,7 +67,8 @@ export class LinuxAdapter implements PlatformAdapter {
   async listSockets(): Promise<SocketTable> {
     this.sockdiag ??= new SockdiagProcess();
     this.clockBasis ??= readClockBasis();
-    const [text, basis, users] = await Promise.all([this.sockdiag.snapshot(), this.clockBasis, this.userNames()]);
+    const basis = await this.clockBasis;
+    const [text, users] = await Promise.all([this.sockdiag.snapshot(1e9 / basis.hz), this.userNames()]);
     const output = parseSockdiagOutput(text);
     if (output.errors.length && output.sockets.length === 0) throw new Error(`Reading the socket table failed: ${output.errors.join('; ')}`);
     const time = dumpTime(output, basis.hz, basis.offset);

@@ -37,6 +37,13 @@ export interface DiagSocket {
   owner: { pid: number; fd: number } | null;
   /** Effective per-socket keepalive options read with getsockopt; null when not readable. */
   sockopts: { keepalive: boolean; keepIdleSec: number; keepIntervalSec: number; keepCount: number; userTimeoutMs: number } | null;
+  /** CLOCK_MONOTONIC window in which the kernel filled this record; its timers count from a jiffy inside it. */
+  fill: Fill | null;
+}
+
+export interface Fill {
+  startNs: bigint;
+  endNs: bigint;
 }
 
 export interface DiagOutput {
@@ -44,6 +51,8 @@ export interface DiagOutput {
   /** CLOCK_REALTIME and CLOCK_MONOTONIC sampled just before the dump. */
   realtimeNs: bigint;
   monotonicNs: bigint;
+  /** CLOCK_MONOTONIC just after it. */
+  monotonicAfterNs: bigint;
   sockets: DiagSocket[];
   /** pid → command name (comm), unescaped. */
   processes: Map<number, string>;
@@ -82,7 +91,7 @@ function address(field: string | undefined, family: 4 | 6): string {
   return field;
 }
 
-function parseSocket(f: string[]): DiagSocket {
+function parseSocket(f: string[], fill: Fill | null): DiagSocket {
   if (f.length !== SOCKET_FIELDS) throw new RangeError(`expected ${SOCKET_FIELDS} fields, got ${f.length}`);
   const family = uint(f[1]);
   if (family !== 4 && family !== 6) throw new RangeError(`unknown family ${family}`);
@@ -130,6 +139,7 @@ function parseSocket(f: string[]): DiagSocket {
             keepCount: uint(f[27]),
             userTimeoutMs: uint(f[28]),
           },
+    fill,
   };
 }
 
@@ -145,6 +155,7 @@ export function parseSockdiagOutput(text: string): DiagOutput {
     format: '',
     realtimeNs: 0n,
     monotonicNs: 0n,
+    monotonicAfterNs: 0n,
     sockets: [],
     processes: new Map(),
     stats: {},
@@ -152,19 +163,29 @@ export function parseSockdiagOutput(text: string): DiagOutput {
     malformedLines: 0,
   };
   let sawHeader = false;
+  let fill: Fill | null = null;
   for (const line of text.split('\n')) {
     if (line === '' || line === '.') continue;
     const fields = line.split('\t');
     try {
       switch (fields[0]) {
         case 'S':
-          out.sockets.push(parseSocket(fields));
+          out.sockets.push(parseSocket(fields, fill));
           break;
+        case 'F': {
+          if (fields.length !== 3) throw new RangeError('fill line');
+          const next = { startNs: nanoseconds(fields[1]), endNs: nanoseconds(fields[2]) };
+          fill = next.endNs >= next.startNs ? next : null;
+          if (!fill) throw new RangeError('fill ends before it starts');
+          break;
+        }
         case 'H':
           if (fields[1] !== SOCKDIAG_FORMAT) throw new RangeError(`unknown format ${fields[1]}`);
           out.format = fields[1];
           out.realtimeNs = nanoseconds(fields[2]);
           out.monotonicNs = nanoseconds(fields[3]);
+          // Helpers before the retry-on-tick change printed no after-clock.
+          out.monotonicAfterNs = fields.length > 4 ? nanoseconds(fields[4]) : out.monotonicNs;
           sawHeader = true;
           break;
         case 'P':

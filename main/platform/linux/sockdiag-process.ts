@@ -33,8 +33,10 @@ export class SockdiagProcess {
 
   constructor(private readonly binary = sockdiagBinaryPath()) {}
 
-  snapshot(): Promise<string> {
-    const run = this.queue.then(() => this.request('snapshot\n'));
+  /** With the kernel's tick length the helper redoes a small dump that straddled a tick. */
+  snapshot(tickNs?: number): Promise<string> {
+    const command = tickNs ? `snapshot ${Math.round(tickNs)}\n` : 'snapshot\n';
+    const run = this.queue.then(() => this.request(command));
     this.queue = run.catch(() => undefined);
     return run;
   }

@@ -1,38 +1,52 @@
 import type { KernelClock, SocketFacts, TcpState } from '../../../shared/model';
 import { tcpStateName, timerKind } from './kernel-state';
-import type { DiagOutput, DiagSocket } from './sockdiag-output';
+import type { DiagOutput, DiagSocket, Fill } from './sockdiag-output';
 
 /** Where a dump sits in time: its clocks, and the kernel clock to place timers on the jiffies grid. */
 export interface DumpTime {
   /** Epoch ms at which the dump began. */
   takenAt: number;
   clock: KernelClock;
-  /** Absolute jiffies at the dump (fractional when the phase is unknown). */
-  jiffiesNow: number;
+  /** CLOCK_MONOTONIC around the whole dump. */
+  monotonicNs: bigint;
+  monotonicAfterNs: bigint;
+  /** jiffies = offset + ⌊CLOCK_MONOTONIC / tick⌋; null when unknown (not root). */
+  jiffiesOffset: bigint | null;
 }
 
 /**
- * Places a dump in time. With the boot's jiffies offset known (jiffies = offset + ⌊mono / tick⌋)
- * every relative timer becomes an exact jiffy; without it, relative ms are added to the wall clock.
+ * Places a dump in time. Jiffies tick on the CLOCK_MONOTONIC grid (tick_init_jiffy_update
+ * aligns them), so with the boot's offset a monotonic moment names its jiffy, and a jiffy its
+ * wall-clock moment. Without the offset, relative ms are added to the wall clock.
  */
-export function dumpTime(output: Pick<DiagOutput, 'realtimeNs' | 'monotonicNs'>, hz: number, jiffiesOffset: bigint | null): DumpTime {
+export function dumpTime(
+  output: Pick<DiagOutput, 'realtimeNs' | 'monotonicNs' | 'monotonicAfterNs'>,
+  hz: number,
+  jiffiesOffset: bigint | null,
+): DumpTime {
   const takenAt = Number(output.realtimeNs) / 1e6;
-  if (jiffiesOffset === null) return { takenAt, clock: { hz, anchor: null }, jiffiesNow: (takenAt * hz) / 1000 };
-  const tickNs = BigInt(Math.round(1e9 / hz));
-  const monoZeroEpochMs = takenAt - Number(output.monotonicNs) / 1e6;
-  return {
-    takenAt,
-    clock: { hz, anchor: { jiffies: Number(jiffiesOffset), epochMs: monoZeroEpochMs } },
-    jiffiesNow: Number(jiffiesOffset + output.monotonicNs / tickNs),
-  };
+  const anchor = jiffiesOffset === null ? null : { jiffies: Number(jiffiesOffset), epochMs: takenAt - Number(output.monotonicNs) / 1e6 };
+  return { takenAt, clock: { hz, anchor }, monotonicNs: output.monotonicNs, monotonicAfterNs: output.monotonicAfterNs, jiffiesOffset };
 }
 
-/** Epoch ms of a moment given as jiffies from the dump (positive = later). */
-function atJiffiesFromDump(time: DumpTime, deltaJiffies: number): number {
+/**
+ * The jiffy a record's relative timers count from: the kernel filled it inside its fill
+ * window (or, from an older helper, inside the whole dump). A window within one tick names
+ * the jiffy exactly; a longer one (a busy kernel, a huge table) gives its middle.
+ */
+function recordJiffies(time: DumpTime, offset: bigint, fill: Fill | null): number {
+  const tickNs = BigInt(Math.round(1e9 / time.clock.hz));
+  const first = offset + (fill?.startNs ?? time.monotonicNs) / tickNs;
+  const last = offset + (fill?.endNs ?? time.monotonicAfterNs) / tickNs;
+  return Math.round((Number(first) + Number(last)) / 2);
+}
+
+/** Epoch ms of a moment given as jiffies after the kernel filled the record. */
+function atJiffiesFromRecord(time: DumpTime, fill: Fill | null, deltaJiffies: number): number {
   const msPerJiffy = 1000 / time.clock.hz;
   const anchor = time.clock.anchor;
-  if (!anchor) return time.takenAt + deltaJiffies * msPerJiffy;
-  return anchor.epochMs + (time.jiffiesNow + deltaJiffies - anchor.jiffies) * msPerJiffy;
+  if (!anchor || time.jiffiesOffset === null) return time.takenAt + deltaJiffies * msPerJiffy;
+  return anchor.epochMs + (recordJiffies(time, time.jiffiesOffset, fill) + deltaJiffies - anchor.jiffies) * msPerJiffy;
 }
 
 const CONNECTED: ReadonlySet<TcpState> = new Set(['ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSING', 'LAST_ACK']);
@@ -70,7 +84,7 @@ export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names): Sock
     sendQueue: s.sendQueue,
     recvQueue: s.recvQueue,
     timer,
-    timerExpiresAt: timer === 'none' ? null : Math.round(atJiffiesFromDump(time, s.expiresMs / msPerJiffy)),
+    timerExpiresAt: timer === 'none' ? null : Math.round(atJiffiesFromRecord(time, s.fill, s.expiresMs / msPerJiffy)),
     probesSent: s.info?.probes ?? (timer === 'keepalive' || timer === 'probe' ? s.retrans : 0),
     retransmits: s.info?.retransmits ?? (timer === 'retransmit' ? s.retrans : 0),
     rtoMs: s.info && connected ? s.info.rtoUs / 1000 : null,

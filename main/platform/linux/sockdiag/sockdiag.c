@@ -14,12 +14,15 @@
  * only rescans /proc when a socket appears whose owner it has not seen.
  *
  * Commands:
- *   snapshot            socket table + owners + per-socket keepalive options
+ *   snapshot [TICK_NS]  socket table + owners + per-socket keepalive options; with the
+ *                       kernel's tick length, a small dump is redone if it straddled a tick
  *   quit                exit
- * With --once it answers one "snapshot" and exits (handy by hand).
+ * With --once [TICK_NS] it answers one "snapshot" and exits (handy by hand).
  *
  * Output records (first field is the record type):
- *   H  format  realtime_ns  monotonic_ns       clocks sampled just before the dump
+ *   H  format realtime_ns monotonic_ns monotonic_after_ns   clocks around the dump
+ *   F  start_ns end_ns                          the monotonic window in which the kernel filled
+ *                                              the S records that follow (until the next F)
  *   S  family state laddr lport raddr rport uid inode timer expires_ms retrans
  *      rqueue wqueue probes retransmits backoff rto_us unacked last_data_sent_ms
  *      last_data_recv_ms last_ack_recv_ms pid fd keepalive keepidle_s keepintvl_s
@@ -245,7 +248,38 @@ struct sock_rec {
   uint64_t inode;
   uint8_t probes, retransmits, backoff;
   uint32_t rto_us, unacked, last_data_sent, last_data_recv, last_ack_recv;
+  uint32_t batch; /* which netlink fill it came from: see struct fill */
 };
+
+/*
+ * The kernel reports each timer relative to its jiffies at the moment it fills the record.
+ * A netlink dump fills one buffer per call: the first during sendto, each next one during
+ * the recv that returns the previous. Each fill's monotonic window is kept, so the parent can
+ * tell which jiffy the records of that fill count from, even when a long dump spans ticks.
+ */
+struct fill {
+  uint64_t start_ns, end_ns;
+};
+
+static struct fill *fills;
+static size_t nfills, fills_cap;
+
+static uint64_t mono_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+static uint32_t fill_push(uint64_t start_ns, uint64_t end_ns) {
+  if (nfills == fills_cap) {
+    fills_cap = fills_cap ? fills_cap * 2 : 256;
+    fills = realloc(fills, fills_cap * sizeof *fills);
+    if (!fills) exit(4);
+  }
+  fills[nfills].start_ns = start_ns;
+  fills[nfills].end_ns = end_ns;
+  return (uint32_t)nfills++;
+}
 
 struct sock_vec {
   struct sock_rec *v;
@@ -285,13 +319,20 @@ static int dump_family(int family, struct sock_vec *out, char *err, size_t errle
   msg.req.idiag_states = ~0U;
   msg.req.idiag_ext = 1 << (INET_DIAG_INFO - 1);
   struct sockaddr_nl nladdr = {.nl_family = AF_NETLINK};
-  if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&nladdr, sizeof nladdr) < 0) {
+  uint64_t call_start = mono_ns();
+  ssize_t sent = sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&nladdr, sizeof nladdr);
+  uint64_t call_end = mono_ns();
+  if (sent < 0) {
     snprintf(err, errlen, "netlink send: %s", strerror(errno));
     close(fd);
     return -1;
   }
   for (;;) {
+    /* What this recv returns was filled during the previous call. */
+    uint32_t batch = fill_push(call_start, call_end);
+    call_start = mono_ns();
     ssize_t len = recv(fd, nl_buf, sizeof nl_buf, 0);
+    call_end = mono_ns();
     if (len < 0) {
       if (errno == EINTR) continue;
       snprintf(err, errlen, "netlink recv: %s", strerror(errno));
@@ -312,6 +353,7 @@ static int dump_family(int family, struct sock_vec *out, char *err, size_t errle
       }
       struct inet_diag_msg *d = NLMSG_DATA(h);
       struct sock_rec *r = vec_push(out);
+      r->batch = batch;
       r->family = d->idiag_family;
       r->state = d->idiag_state;
       r->timer = d->idiag_timer;
@@ -449,10 +491,32 @@ static void adopt_scan(struct scan_result *scan, const struct sock_vec *socks) {
     if (socks->v[i].inode && !map_find(&owners, socks->v[i].inode)) map_put(&unattributed, socks->v[i].inode, -1, -1);
 }
 
-static void snapshot(void) {
-  struct timespec rt, mono;
-  clock_gettime(CLOCK_REALTIME, &rt);
-  clock_gettime(CLOCK_MONOTONIC, &mono);
+static uint64_t ns_of(const struct timespec *t) {
+  return (uint64_t)t->tv_sec * 1000000000ULL + (uint64_t)t->tv_nsec;
+}
+
+/*
+ * A small dump that straddled a tick is done again, so that all its records count from one
+ * jiffy; a large one spans ticks anyway and relies on the per-fill windows.
+ */
+static void dump_all(struct sock_vec *socks, uint64_t tick_ns, struct timespec *rt, struct timespec *mono,
+                     struct timespec *mono_after, char errs[2][160]) {
+  for (int attempt = 0; attempt < 3; attempt++) {
+    socks->n = 0;
+    nfills = 0;
+    errs[0][0] = errs[1][0] = 0;
+    clock_gettime(CLOCK_REALTIME, rt);
+    clock_gettime(CLOCK_MONOTONIC, mono);
+    dump_family(AF_INET, socks, errs[0], sizeof errs[0]);
+    dump_family(AF_INET6, socks, errs[1], sizeof errs[1]);
+    clock_gettime(CLOCK_MONOTONIC, mono_after);
+    uint64_t before = ns_of(mono), after = ns_of(mono_after);
+    if (!tick_ns || before / tick_ns == after / tick_ns || after - before > tick_ns) return;
+  }
+}
+
+static void snapshot(uint64_t tick_ns) {
+  struct timespec rt, mono, mono_after;
 
   /* With nothing cached a full scan is certain: run it beside the dump (2 cores). */
   int cold = !scanned_once;
@@ -461,17 +525,12 @@ static void snapshot(void) {
   int scanning = cold && pthread_create(&scanner, NULL, scan_thread, &scan) == 0;
 
   struct sock_vec socks = {0};
-  char err[160] = "";
-  int ok4 = dump_family(AF_INET, &socks, err, sizeof err) == 0;
-  if (!ok4) {
+  char errs[2][160];
+  dump_all(&socks, tick_ns, &rt, &mono, &mono_after, errs);
+  for (int i = 0; i < 2; i++) {
+    if (!errs[i][0]) continue;
     out_str("E\t");
-    out_str(err);
-    out_ch('\n');
-  }
-  int ok6 = dump_family(AF_INET6, &socks, err, sizeof err) == 0;
-  if (!ok6) {
-    out_str("E\t");
-    out_str(err);
+    out_str(errs[i]);
     out_ch('\n');
   }
 
@@ -496,8 +555,9 @@ static void snapshot(void) {
   }
 
   out_str("H\t" FORMAT);
-  out_tab_u64((uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec);
-  out_tab_u64((uint64_t)mono.tv_sec * 1000000000ULL + (uint64_t)mono.tv_nsec);
+  out_tab_u64(ns_of(&rt));
+  out_tab_u64(ns_of(&mono));
+  out_tab_u64(ns_of(&mono_after));
   out_ch('\n');
 
   int *pids = NULL;
@@ -523,6 +583,12 @@ static void snapshot(void) {
         if (!pids) exit(4);
       }
       pids[npids++] = o->pid;
+    }
+    if (i == 0 || r->batch != socks.v[i - 1].batch) {
+      out_ch('F');
+      out_tab_u64(fills[r->batch].start_ns);
+      out_tab_u64(fills[r->batch].end_ns);
+      out_ch('\n');
     }
     out_ch('S');
     out_tab_u64(r->family == AF_INET ? 4 : 6);
@@ -583,14 +649,15 @@ static void snapshot(void) {
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (argc > 1 && strcmp(argv[1], "--once") == 0) {
-    snapshot();
+    snapshot(argc > 2 ? strtoull(argv[2], NULL, 10) : 0);
     return 0;
   }
   char line[128];
   FILE *in = stdin;
   while (fgets(line, sizeof line, in)) {
-    if (strcmp(line, "snapshot\n") == 0) {
-      snapshot();
+    unsigned long long tick_ns = 0;
+    if (strcmp(line, "snapshot\n") == 0 || sscanf(line, "snapshot %llu\n", &tick_ns) == 1) {
+      snapshot(tick_ns);
     } else if (strcmp(line, "quit\n") == 0) {
       break;
     } else {

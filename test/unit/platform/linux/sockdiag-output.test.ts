@@ -78,6 +78,25 @@ describe('parseSockdiagOutput on bad input', () => {
     expect(out.malformedLines).toBe(1);
   });
 
+  it('reads the monotonic clock after the dump, and takes the one before when an older helper printed none', () => {
+    expect(parseSockdiagOutput(`${header}\t762241990000\n.`).monotonicAfterNs).toBe(762241990000n);
+    expect(parseSockdiagOutput(`${header}\n.`).monotonicAfterNs).toBe(762241039686n);
+  });
+
+  it('attaches each fill window to the socket lines that follow it', () => {
+    const out = parseSockdiagOutput([header, 'F\t100\t200', good, 'F\t300\t450', good, '.'].join('\n'));
+    expect(out.sockets.map((s) => s.fill)).toEqual([
+      { startNs: 100n, endNs: 200n },
+      { startNs: 300n, endNs: 450n },
+    ]);
+  });
+
+  it('rejects a fill window that ends before it starts', () => {
+    const out = parseSockdiagOutput([header, 'F\t300\t200', good, '.'].join('\n'));
+    expect(out.malformedLines).toBe(1);
+    expect(out.sockets[0]!.fill).toBeNull();
+  });
+
   it('reports output without a header as an error', () => {
     expect(parseSockdiagOutput(good).errors).toContain('sockdiag output has no header line');
   });

@@ -13,7 +13,6 @@ describe('toSocketFacts', () => {
   const byPort = (port: number) => facts.find((f) => f.localPort === port)!;
 
   it('puts the dump on the jiffies grid: jiffies = offset + ⌊monotonic / 4 ms⌋', () => {
-    expect(time.jiffiesNow).toBe(Number(OFFSET + 762241039686n / 4000000n));
     expect(time.clock).toEqual({ hz: 250, anchor: { jiffies: Number(OFFSET), epochMs: expect.any(Number) } });
     expect(time.takenAt - time.clock.anchor!.epochMs).toBeCloseTo(762241.039686, 3);
   });
@@ -66,6 +65,24 @@ describe('toSocketFacts', () => {
     expect(toSocketFacts(out.sockets.find((s) => s.localPort === 47666)!, loose, names).timerExpiresAt).toBe(
       Math.round(loose.takenAt + 598_172),
     );
+  });
+
+  it('counts a record’s timers from the jiffy of its fill window when it lies within one tick', () => {
+    const ka = out.sockets.find((s) => s.localPort === 47666)!;
+    const tick = 4_000_000n;
+    const jiffy = (ns: bigint) => Number(OFFSET + ns / tick);
+    const fillNs = 762241039686n + 10n * tick; // filled 10 ticks after the dump began
+    const at = toSocketFacts({ ...ka, fill: { startNs: fillNs, endNs: fillNs + 100_000n } }, time, names).timerExpiresAt!;
+    const expected = time.clock.anchor!.epochMs + (jiffy(fillNs) + 598_172 / 4 - Number(OFFSET)) * 4;
+    expect(at).toBe(Math.round(expected));
+  });
+
+  it('takes the middle jiffy of a fill window that spans ticks', () => {
+    const ka = out.sockets.find((s) => s.localPort === 47666)!;
+    const start = 762240000000n;
+    const short = toSocketFacts({ ...ka, fill: { startNs: start, endNs: start } }, time, names).timerExpiresAt!;
+    const long = toSocketFacts({ ...ka, fill: { startNs: start, endNs: start + 40_000_000n } }, time, names).timerExpiresAt!;
+    expect(long - short).toBe(20);
   });
 
   it('gives every socket a distinct id', () => {
