@@ -132,5 +132,7 @@ export interface SnapshotDiagnostics {
   processesDenied: number;
   /** Sockets whose owning process is unknown. */
   unattributedSockets: number;
+  /** Processes whose open files were scanned for this snapshot: 0 when every owner was already known. */
+  processesScanned: number;
   warnings: string[];
 }

@@ -11,7 +11,9 @@ export interface SnapshotOptions {
 export async function takeSnapshot(adapter: PlatformAdapter, options: SnapshotOptions): Promise<Snapshot> {
   const [table, settings, host] = await Promise.all([adapter.listSockets(), adapter.readSettings(), adapter.describeHost()]);
   const context = { now: table.takenAt, settings, clock: table.clock, middleboxIdleSec: options.middleboxIdleSec };
-  const connections: Connection[] = table.sockets.map((facts) => ({ ...facts, ...projectConnection(facts, context) }));
+  // Extends each fact object in place: at 100k sockets, copying into fresh objects doubled the
+  // snapshot's time and memory.
+  const connections: Connection[] = table.sockets.map((facts) => Object.assign(facts, projectConnection(facts, context)));
   return {
     schema: 'idlewatch.snapshot/1',
     takenAt: table.takenAt,

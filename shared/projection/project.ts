@@ -36,15 +36,23 @@ const RETRANSMIT_STATES: ReadonlySet<TcpState> = new Set([
   'LAST_ACK',
 ]);
 
+/** One shared, frozen object per settings: most sockets of a snapshot assume the same values. */
+const assumedBySettings = new WeakMap<KeepaliveSettings, EffectiveKeepalive>();
+
 export function effectiveKeepalive(facts: SocketFacts, settings: KeepaliveSettings): EffectiveKeepalive {
   if (facts.socketKeepalive) return { ...facts.socketKeepalive, source: 'socket' };
-  return {
-    timeSec: settings.keepaliveTimeSec,
-    intervalSec: settings.keepaliveIntervalSec,
-    probes: settings.keepaliveProbes,
-    userTimeoutMs: 0,
-    source: 'assumed',
-  };
+  let assumed = assumedBySettings.get(settings);
+  if (!assumed) {
+    assumed = Object.freeze({
+      timeSec: settings.keepaliveTimeSec,
+      intervalSec: settings.keepaliveIntervalSec,
+      probes: settings.keepaliveProbes,
+      userTimeoutMs: 0,
+      source: 'assumed',
+    } as const);
+    assumedBySettings.set(settings, assumed);
+  }
+  return assumed;
 }
 
 /** SO_KEEPALIVE as read from the socket, else inferred: an established socket with it on always has the timer armed. */
@@ -148,9 +156,21 @@ function middleboxDropAt(lastActivityAt: number, idleMs: number, probesAt: numbe
   return null;
 }
 
+/** The projection of a connection nothing will drop; shared per `effective`, as most sockets get it. */
+const noneByEffective = new WeakMap<EffectiveKeepalive, Projection>();
+
+function noDrop(effective: EffectiveKeepalive): Projection {
+  let none = noneByEffective.get(effective);
+  if (!none) {
+    none = Object.freeze({ nextProbeAt: null, dropAt: null, dropWindow: null, dropReason: null, atRisk: false, effective });
+    noneByEffective.set(effective, none);
+  }
+  return none;
+}
+
 export function projectConnection(facts: SocketFacts, ctx: ProjectionContext): Projection {
   const effective = effectiveKeepalive(facts, ctx.settings);
-  const none: Projection = { nextProbeAt: null, dropAt: null, dropWindow: null, dropReason: null, atRisk: false, effective };
+  const none = noDrop(effective);
 
   const dataInFlight = facts.timer === 'retransmit' || facts.timer === 'probe';
   if (dataInFlight) {

@@ -8,10 +8,8 @@
 const LVL_CLK_SHIFT = 3;
 const LVL_SIZE = 64;
 
-/** LVL_START(n): the distance (jiffies) from which level n is used. */
-function levelStart(level: number): number {
-  return (LVL_SIZE - 1) * 2 ** (LVL_CLK_SHIFT * (level - 1));
-}
+/** LVL_START(n): the distance (jiffies) from which level n is used; index n. */
+const LEVEL_START = Array.from({ length: 10 }, (_, n) => (n === 0 ? 0 : (LVL_SIZE - 1) * 2 ** (LVL_CLK_SHIFT * (n - 1))));
 
 /** LVL_DEPTH: 9 levels above HZ=100, 8 at HZ=100. */
 function levelDepth(hz: number): number {
@@ -22,14 +20,16 @@ function levelDepth(hz: number): number {
 export function wheelLevel(distanceJiffies: number, hz: number): number {
   const depth = levelDepth(hz);
   for (let level = 0; level < depth - 1; level++) {
-    if (distanceJiffies < levelStart(level + 1)) return level;
+    if (distanceJiffies < LEVEL_START[level + 1]!) return level;
   }
   return depth - 1;
 }
 
+const LEVEL_GRANULARITY = Array.from({ length: 10 }, (_, level) => 2 ** (LVL_CLK_SHIFT * level));
+
 /** LVL_GRAN(level) in jiffies. */
 export function levelGranularity(level: number): number {
-  return 2 ** (LVL_CLK_SHIFT * level);
+  return LEVEL_GRANULARITY[level]!;
 }
 
 /** The granularity (jiffies) a timer armed `distanceJiffies` ahead is rounded to. */

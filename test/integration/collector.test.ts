@@ -169,10 +169,16 @@ describe('Linux collector against the real kernel', () => {
     }
   });
 
-  it('re-polls without rescanning /proc when no new socket appeared', async () => {
+  it('re-polls without rescanning processes until a socket appears whose owner it has not seen', async () => {
     await snapshot();
     const again = await snapshot();
+    expect(again.diagnostics.processesScanned).toBe(0);
     expect(again.connections.filter((c) => c.pid === process.pid).length).toBeGreaterThan(0);
-    expect(again.diagnostics.malformedLines).toBe(0);
+
+    const p = await pair();
+    const afterNew = await snapshot();
+    expect(afterNew.diagnostics.processesScanned).toBeGreaterThan(0);
+    expect(find(afterNew, p.client.localPort!, p.serverPort).pid).toBe(process.pid);
+    expect((await snapshot()).diagnostics.processesScanned).toBe(0);
   });
 });

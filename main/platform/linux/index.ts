@@ -2,12 +2,12 @@ import { readFile, stat } from 'node:fs/promises';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import si from 'systeminformation';
-import type { HostInfo, KeepaliveSettings } from '../../../shared/model';
+import type { HostInfo, KeepaliveSettings, SocketFacts } from '../../../shared/model';
 import type { PlatformAdapter, SocketTable } from '../../../shared/platform-adapter';
 import { inferHz, jiffiesOffset, parseKernelConfigHz, parseTimerList } from './kernel-clock';
 import { parsePasswd } from './passwd';
-import { dumpTime, toSocketFacts } from './socket-facts';
-import { parseSockdiagOutput } from './sockdiag-output';
+import { dumpTime, toSocketFacts, type DumpTime } from './socket-facts';
+import { scanSockdiagOutput } from './sockdiag-output';
 import { SockdiagProcess } from './sockdiag-process';
 import { readKeepaliveSettings } from './sysctl';
 
@@ -69,11 +69,14 @@ export class LinuxAdapter implements PlatformAdapter {
     this.clockBasis ??= readClockBasis();
     const basis = await this.clockBasis;
     const [text, users] = await Promise.all([this.sockdiag.snapshot(1e9 / basis.hz), this.userNames()]);
-    const output = parseSockdiagOutput(text);
-    if (output.errors.length && output.sockets.length === 0) throw new Error(`Reading the socket table failed: ${output.errors.join('; ')}`);
-    const time = dumpTime(output, basis.hz, basis.offset);
-    const names = { processes: output.processes, users };
-    const sockets = output.sockets.map((s) => toSocketFacts(s, time, names));
+    const sockets: SocketFacts[] = [];
+    let time: DumpTime | null = null;
+    const output = scanSockdiagOutput(text, (socket, sofar) => {
+      time ??= dumpTime(sofar, basis.hz, basis.offset);
+      sockets.push(toSocketFacts(socket, time, { processes: sofar.processes, users }));
+    });
+    if (output.errors.length && sockets.length === 0) throw new Error(`Reading the socket table failed: ${output.errors.join('; ')}`);
+    time ??= dumpTime(output, basis.hz, basis.offset);
     return {
       takenAt: Math.round(time.takenAt),
       clock: time.clock,
@@ -82,6 +85,7 @@ export class LinuxAdapter implements PlatformAdapter {
         malformedLines: output.malformedLines,
         processesDenied: output.stats.denied ?? 0,
         unattributedSockets: sockets.filter((s) => s.inode !== null && s.pid === null).length,
+        processesScanned: output.stats.processes ?? 0,
         warnings: [...basis.warnings, ...output.errors],
       },
     };

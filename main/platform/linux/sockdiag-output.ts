@@ -23,18 +23,21 @@ export interface DiagSocket {
   retrans: number;
   recvQueue: number;
   sendQueue: number;
-  /** tcp_info fields; null when the kernel sent none (TIME_WAIT, request sockets). */
-  info: {
-    probes: number;
-    retransmits: number;
-    backoff: number;
-    rtoUs: number;
-    unacked: number;
-    lastDataSentMs: number;
-    lastDataRecvMs: number;
-    lastAckRecvMs: number;
-  } | null;
-  owner: { pid: number; fd: number } | null;
+  /**
+   * tcp_info fields, flat rather than nested: at 100k sockets every extra object per record
+   * costs garbage collection. Null when the kernel sent no tcp_info (TIME_WAIT, request sockets).
+   */
+  probes: number | null;
+  retransmits: number | null;
+  backoff: number | null;
+  rtoUs: number | null;
+  unacked: number | null;
+  lastDataSentMs: number | null;
+  lastDataRecvMs: number | null;
+  lastAckRecvMs: number | null;
+  /** The owning process and its fd number; null when not visible. */
+  pid: number | null;
+  fd: number | null;
   /** Effective per-socket keepalive options read with getsockopt; null when not readable. */
   sockopts: { keepalive: boolean; keepIdleSec: number; keepIntervalSec: number; keepCount: number; userTimeoutMs: number } | null;
   /** CLOCK_MONOTONIC window in which the kernel filled this record; its timers count from a jiffy inside it. */
@@ -46,101 +49,183 @@ export interface Fill {
   endNs: bigint;
 }
 
-export interface DiagOutput {
+/** Everything in the helper's answer except the sockets themselves. */
+export interface DiagSummary {
   format: string;
   /** CLOCK_REALTIME and CLOCK_MONOTONIC sampled just before the dump. */
   realtimeNs: bigint;
   monotonicNs: bigint;
   /** CLOCK_MONOTONIC just after it. */
   monotonicAfterNs: bigint;
-  sockets: DiagSocket[];
-  /** pid → command name (comm), unescaped. */
+  /** pid → command name (comm), unescaped. The helper prints them before the sockets. */
   processes: Map<number, string>;
   stats: Record<string, number>;
   errors: string[];
   malformedLines: number;
 }
 
-export const SOCKDIAG_FORMAT = 'idlewatch-sockdiag/1';
-const SOCKET_FIELDS = 29;
-const UINT = /^\d{1,15}$/;
+export interface DiagOutput extends DiagSummary {
+  sockets: DiagSocket[];
+}
 
-function uint(field: string | undefined): number {
-  if (field === undefined || !UINT.test(field)) throw new RangeError(`not a count: ${field}`);
-  return Number(field);
+export const SOCKDIAG_FORMAT = 'idlewatch-sockdiag/1';
+const TAB = 9;
+const DIGIT_0 = 48;
+const DASH = 45;
+
+class MalformedLine extends Error {}
+
+/**
+ * Reads the tab-separated fields of one line in place. At 100k sockets the output is ~11 MB;
+ * splitting it into 3 million field strings cost seconds and hundreds of MB, so numbers are
+ * read straight from the characters and only addresses become strings.
+ */
+class FieldCursor {
+  constructor(
+    private readonly text: string,
+    private pos: number,
+    private readonly end: number,
+  ) {}
+
+  /** A non-negative integer of at most 15 digits (exact in a double). */
+  uint(): number {
+    const { text, end } = this;
+    let pos = this.pos;
+    let value = 0;
+    let digits = 0;
+    for (; pos < end; pos++) {
+      const c = text.charCodeAt(pos) - DIGIT_0;
+      if (c < 0 || c > 9) break;
+      value = value * 10 + c;
+      digits++;
+    }
+    if (digits === 0 || digits > 15) throw new MalformedLine('not a count');
+    this.pos = this.next(pos);
+    return value;
+  }
+
+  /** `-` for unknown, else a uint. */
+  optional(): number | null {
+    if (this.text.charCodeAt(this.pos) === DASH) {
+      this.pos = this.next(this.pos + 1);
+      return null;
+    }
+    return this.uint();
+  }
+
+  token(): string {
+    let stop = this.text.indexOf('\t', this.pos);
+    if (stop < 0 || stop > this.end) stop = this.end;
+    const value = this.text.slice(this.pos, stop);
+    this.pos = this.next(stop);
+    return value;
+  }
+
+  /** Every field was read, and no more are left. */
+  finished(): boolean {
+    return this.pos > this.end;
+  }
+
+  /** Past the tab that must follow a field, or past the end of the line after the last one. */
+  private next(pos: number): number {
+    if (pos === this.end) return this.end + 1;
+    if (pos > this.end || this.text.charCodeAt(pos) !== TAB) throw new MalformedLine('bad separator');
+    return pos + 1;
+  }
 }
 
 function nanoseconds(field: string | undefined): bigint {
-  if (field === undefined || !/^\d{1,20}$/.test(field)) throw new RangeError(`not a clock reading: ${field}`);
+  if (field === undefined || !/^\d{1,20}$/.test(field)) throw new MalformedLine(`not a clock reading: ${field}`);
   return BigInt(field);
 }
 
-function optional(field: string | undefined): number | null {
-  return field === '-' ? null : uint(field);
-}
-
-function port(field: string | undefined): number {
-  const n = uint(field);
-  if (n > 65535) throw new RangeError(`not a port: ${field}`);
+function port(n: number): number {
+  if (n > 65535) throw new MalformedLine('not a port');
   return n;
 }
 
-function address(field: string | undefined, family: 4 | 6): string {
-  const ok = family === 4 ? /^\d{1,3}(\.\d{1,3}){3}$/ : /^[0-9a-f:.]{2,45}$/;
-  if (field === undefined || !ok.test(field)) throw new RangeError(`not an IPv${family} address: ${field}`);
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+const IPV6 = /^[0-9a-f:.]{2,45}$/;
+
+function address(field: string, family: 4 | 6): string {
+  if (!(family === 4 ? IPV4 : IPV6).test(field)) throw new MalformedLine('not an address');
   return field;
 }
 
-function parseSocket(f: string[], fill: Fill | null): DiagSocket {
-  if (f.length !== SOCKET_FIELDS) throw new RangeError(`expected ${SOCKET_FIELDS} fields, got ${f.length}`);
-  const family = uint(f[1]);
-  if (family !== 4 && family !== 6) throw new RangeError(`unknown family ${family}`);
-  const state = uint(f[2]);
-  const timer = uint(f[9]);
-  if (state < 1 || state > 12 || timer > 4) throw new RangeError('state or timer out of range');
-  const probes = optional(f[14]);
-  const pid = optional(f[22]);
-  const keepalive = optional(f[24]);
+/** One `S` line, from just after its record type. Field order: see sockdiag.c. */
+function parseSocket(f: FieldCursor, fill: Fill | null): DiagSocket {
+  const family = f.uint();
+  if (family !== 4 && family !== 6) throw new MalformedLine(`unknown family ${family}`);
+  const state = f.uint();
+  const localAddress = address(f.token(), family);
+  const localPort = port(f.uint());
+  const remoteAddress = address(f.token(), family);
+  const remotePort = port(f.uint());
+  const uid = f.uint();
+  const inode = f.uint();
+  const timer = f.uint();
+  if (state < 1 || state > 12 || timer > 4) throw new MalformedLine('state or timer out of range');
+  const expiresMs = f.uint();
+  const retrans = f.uint();
+  const recvQueue = f.uint();
+  const sendQueue = f.uint();
+  const probes = f.optional();
+  const retransmits = f.optional();
+  const backoff = f.optional();
+  const rtoUs = f.optional();
+  const unacked = f.optional();
+  const lastDataSentMs = f.optional();
+  const lastDataRecvMs = f.optional();
+  const lastAckRecvMs = f.optional();
+  const pid = f.optional();
+  const fd = f.optional();
+  const keepalive = f.optional();
+  const keepIdleSec = f.optional();
+  const keepIntervalSec = f.optional();
+  const keepCount = f.optional();
+  const userTimeoutMs = f.optional();
+  if (!f.finished()) throw new MalformedLine('extra fields');
   return {
     family,
     state,
-    localAddress: address(f[3], family),
-    localPort: port(f[4]),
-    remoteAddress: address(f[5], family),
-    remotePort: port(f[6]),
-    uid: uint(f[7]),
-    inode: uint(f[8]),
+    localAddress,
+    localPort,
+    remoteAddress,
+    remotePort,
+    uid,
+    inode,
     timer,
-    expiresMs: uint(f[10]),
-    retrans: uint(f[11]),
-    recvQueue: uint(f[12]),
-    sendQueue: uint(f[13]),
-    info:
-      probes === null
-        ? null
-        : {
-            probes,
-            retransmits: uint(f[15]),
-            backoff: uint(f[16]),
-            rtoUs: uint(f[17]),
-            unacked: uint(f[18]),
-            lastDataSentMs: uint(f[19]),
-            lastDataRecvMs: uint(f[20]),
-            lastAckRecvMs: uint(f[21]),
-          },
-    owner: pid === null ? null : { pid, fd: uint(f[23]) },
+    expiresMs,
+    retrans,
+    recvQueue,
+    sendQueue,
+    probes,
+    retransmits,
+    backoff,
+    rtoUs,
+    unacked,
+    lastDataSentMs,
+    lastDataRecvMs,
+    lastAckRecvMs,
+    pid: fd === null ? null : pid,
+    fd: pid === null ? null : fd,
     sockopts:
       keepalive === null
         ? null
         : {
             keepalive: keepalive !== 0,
-            keepIdleSec: uint(f[25]),
-            keepIntervalSec: uint(f[26]),
-            keepCount: uint(f[27]),
-            userTimeoutMs: uint(f[28]),
+            keepIdleSec: keepIdleSec ?? 0,
+            keepIntervalSec: keepIntervalSec ?? 0,
+            keepCount: keepCount ?? 0,
+            userTimeoutMs: userTimeoutMs ?? 0,
           },
     fill,
   };
+}
+
+function uintField(field: string | undefined): number {
+  if (field === undefined || !/^\d{1,15}$/.test(field)) throw new MalformedLine(`not a count: ${field}`);
+  return Number(field);
 }
 
 /** Reverses the helper's escaping of comm: `\\` and `\xHH`. */
@@ -151,12 +236,21 @@ export function unescapeComm(text: string): string {
 }
 
 export function parseSockdiagOutput(text: string): DiagOutput {
-  const out: DiagOutput = {
+  const sockets: DiagSocket[] = [];
+  return { ...scanSockdiagOutput(text, (socket) => sockets.push(socket)), sockets };
+}
+
+/**
+ * Reads the answer line by line and hands each socket to `onSocket` as soon as it is read,
+ * with the summary as far as read so far (header and process names come first). The caller
+ * can turn records into its own objects at once, so 100k intermediate records never pile up.
+ */
+export function scanSockdiagOutput(text: string, onSocket: (socket: DiagSocket, sofar: DiagSummary) => void): DiagSummary {
+  const out: DiagSummary = {
     format: '',
     realtimeNs: 0n,
     monotonicNs: 0n,
     monotonicAfterNs: 0n,
-    sockets: [],
     processes: new Map(),
     stats: {},
     errors: [],
@@ -164,23 +258,29 @@ export function parseSockdiagOutput(text: string): DiagOutput {
   };
   let sawHeader = false;
   let fill: Fill | null = null;
-  for (const line of text.split('\n')) {
-    if (line === '' || line === '.') continue;
-    const fields = line.split('\t');
+  for (let pos = 0; pos < text.length; ) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = text.length;
+    const lineStart = pos;
+    pos = end + 1;
+    if (end === lineStart || (end === lineStart + 1 && text.charCodeAt(lineStart) === 46 /* . */)) continue;
     try {
+      // The hot path: socket lines are read in place.
+      if (text.charCodeAt(lineStart) === 83 /* S */ && text.charCodeAt(lineStart + 1) === TAB) {
+        onSocket(parseSocket(new FieldCursor(text, lineStart + 2, end), fill), out);
+        continue;
+      }
+      const fields = text.slice(lineStart, end).split('\t');
       switch (fields[0]) {
-        case 'S':
-          out.sockets.push(parseSocket(fields, fill));
-          break;
         case 'F': {
-          if (fields.length !== 3) throw new RangeError('fill line');
+          if (fields.length !== 3) throw new MalformedLine('fill line');
           const next = { startNs: nanoseconds(fields[1]), endNs: nanoseconds(fields[2]) };
           fill = next.endNs >= next.startNs ? next : null;
-          if (!fill) throw new RangeError('fill ends before it starts');
+          if (!fill) throw new MalformedLine('fill ends before it starts');
           break;
         }
         case 'H':
-          if (fields[1] !== SOCKDIAG_FORMAT) throw new RangeError(`unknown format ${fields[1]}`);
+          if (fields[1] !== SOCKDIAG_FORMAT) throw new MalformedLine(`unknown format ${fields[1]}`);
           out.format = fields[1];
           out.realtimeNs = nanoseconds(fields[2]);
           out.monotonicNs = nanoseconds(fields[3]);
@@ -189,22 +289,23 @@ export function parseSockdiagOutput(text: string): DiagOutput {
           sawHeader = true;
           break;
         case 'P':
-          if (fields.length !== 3) throw new RangeError('process line');
-          out.processes.set(uint(fields[1]), unescapeComm(fields[2]!));
+          if (fields.length !== 3) throw new MalformedLine('process line');
+          out.processes.set(uintField(fields[1]), unescapeComm(fields[2]!));
           break;
         case 'T':
           for (const kv of fields.slice(1)) {
             const [key, value] = kv.split('=');
-            if (key) out.stats[key] = uint(value);
+            if (key) out.stats[key] = uintField(value);
           }
           break;
         case 'E':
           out.errors.push(fields.slice(1).join(' '));
           break;
         default:
-          throw new RangeError('unknown record');
+          throw new MalformedLine('unknown record');
       }
-    } catch {
+    } catch (error) {
+      if (!(error instanceof MalformedLine)) throw error;
       out.malformedLines++;
     }
   }

@@ -63,7 +63,8 @@ export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names): Sock
   const family = s.family === 4 ? 'ipv4' : 'ipv6';
   const msPerJiffy = 1000 / time.clock.hz;
   const connected = CONNECTED.has(state);
-  const pid = s.owner?.pid ?? null;
+  const pid = s.pid;
+  const hasInfo = connected && s.lastDataRecvMs !== null && s.lastAckRecvMs !== null;
   // An established socket with SO_KEEPALIVE always has its keepalive timer armed
   // (tcp_keepalive_timer re-arms itself), so no timer means keepalive is off.
   const inferredKeepalive = KEEPALIVE_STATES.has(state) ? (timer === 'keepalive' ? true : timer === 'none' ? false : null) : null;
@@ -85,11 +86,11 @@ export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names): Sock
     recvQueue: s.recvQueue,
     timer,
     timerExpiresAt: timer === 'none' ? null : Math.round(atJiffiesFromRecord(time, s.fill, s.expiresMs / msPerJiffy)),
-    probesSent: s.info?.probes ?? (timer === 'keepalive' || timer === 'probe' ? s.retrans : 0),
-    retransmits: s.info?.retransmits ?? (timer === 'retransmit' ? s.retrans : 0),
-    rtoMs: s.info && connected ? s.info.rtoUs / 1000 : null,
-    idleMs: s.info && connected ? Math.min(s.info.lastDataRecvMs, s.info.lastAckRecvMs) : null,
-    lastSendMs: s.info && connected ? s.info.lastDataSentMs : null,
+    probesSent: s.probes ?? (timer === 'keepalive' || timer === 'probe' ? s.retrans : 0),
+    retransmits: s.retransmits ?? (timer === 'retransmit' ? s.retrans : 0),
+    rtoMs: connected && s.rtoUs !== null ? s.rtoUs / 1000 : null,
+    idleMs: hasInfo ? Math.min(s.lastDataRecvMs!, s.lastAckRecvMs!) : null,
+    lastSendMs: connected ? s.lastDataSentMs : null,
     keepalive: s.sockopts ? s.sockopts.keepalive : inferredKeepalive,
     socketKeepalive: s.sockopts
       ? {

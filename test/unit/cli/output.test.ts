@@ -48,7 +48,7 @@ function snapshot(connections: Connection[]): Snapshot {
     settings: { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 },
     clock: { hz: 250, anchor: null },
     connections,
-    diagnostics: { malformedLines: 2, processesDenied: 0, unattributedSockets: 0, warnings: [] },
+    diagnostics: { malformedLines: 2, processesDenied: 0, unattributedSockets: 0, processesScanned: 0, warnings: [] },
   };
 }
 

@@ -29,21 +29,22 @@ describe('parseSockdiagOutput on recorded output', () => {
       inode: 10264,
       timer: 2,
       expiresMs: 598172,
-      owner: { pid: 3976, fd: 21 },
+      pid: 3976,
+      fd: 21,
       sockopts: { keepalive: true, keepIdleSec: 600, keepIntervalSec: 60, keepCount: 5, userTimeoutMs: 0 },
     });
-    expect(ka.info).toMatchObject({ lastDataRecvMs: 1828, lastAckRecvMs: 1828, rtoUs: 204000 });
+    expect(ka).toMatchObject({ lastDataRecvMs: 1828, lastAckRecvMs: 1828, rtoUs: 204000 });
   });
 
   it('reads unacknowledged data on a retransmit timer', () => {
     const stuck = out.sockets.find((s) => s.localPort === 47722)!;
     expect(stuck).toMatchObject({ timer: 1, sendQueue: 1000, retrans: 2 });
-    expect(stuck.info).toMatchObject({ retransmits: 2, backoff: 2, rtoUs: 800000, unacked: 1 });
+    expect(stuck).toMatchObject({ retransmits: 2, backoff: 2, rtoUs: 800000, unacked: 1 });
   });
 
   it('reads TIME_WAIT sockets, which have no inode, no owner and no tcp_info', () => {
     const tw = out.sockets.find((s) => s.state === 6)!;
-    expect(tw).toMatchObject({ inode: 0, timer: 3, expiresMs: 58176, info: null, owner: null, sockopts: null });
+    expect(tw).toMatchObject({ inode: 0, timer: 3, expiresMs: 58176, probes: null, lastDataRecvMs: null, pid: null, fd: null, sockopts: null });
   });
 
   it('reads IPv6 sockets', () => {

@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertThrowawayNamespace, openPair, setKeepaliveSysctls, type Pair } from './lab';
+
+const cli = fileURLToPath(new URL('../../main/cli/idlewatch.mjs', import.meta.url));
+const idlewatch = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 30_000 });
+let p: Pair;
+
+beforeAll(async () => {
+  assertThrowawayNamespace();
+  setKeepaliveSysctls({ timeSec: 600, intervalSec: 60, probes: 5 });
+  p = await openPair();
+  p.client.setKeepAlive(true);
+});
+afterAll(() => p.close());
+
+describe('idlewatch snapshot on the real kernel', () => {
+  it('--json prints one idlewatch.snapshot/1 document with this process’s connection and its projection', () => {
+    const run = idlewatch('snapshot', '--json');
+    expect(run.status).toBe(0);
+    const doc = JSON.parse(run.stdout);
+    expect(doc).toMatchObject({
+      schema: 'idlewatch.snapshot/1',
+      host: { platform: 'linux' },
+      settings: { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 },
+    });
+    expect(Math.abs(doc.takenAt - Date.now())).toBeLessThan(30_000);
+    const c = doc.connections.find((x: { localPort: number }) => x.localPort === p.client.localPort);
+    expect(c).toMatchObject({ family: 'ipv4', state: 'ESTABLISHED', pid: process.pid, keepalive: true, timer: 'keepalive', dropReason: 'keepalive' });
+    for (const key of ['id', 'remoteAddress', 'remotePort', 'process', 'uid', 'user', 'inode', 'sendQueue', 'recvQueue', 'timerExpiresAt', 'probesSent', 'idleMs', 'nextProbeAt', 'dropAt', 'dropWindow']) {
+      expect(c, key).toHaveProperty(key);
+    }
+    // 600 s + 5 × 60 s after the last packet, rounded up by the wheel
+    expect(c.dropAt - (doc.takenAt - c.idleMs)).toBeGreaterThanOrEqual(900_000);
+    expect(c.dropAt - (doc.takenAt - c.idleMs)).toBeLessThan(900_000 + 16_400 + 5 * 2_048);
+  });
+
+  it('filters by state and minimum idle time', () => {
+    const listeners = JSON.parse(idlewatch('snapshot', '--json', '--state', 'LISTEN').stdout);
+    expect(listeners.connections.length).toBeGreaterThan(0);
+    expect(listeners.connections.every((c: { state: string }) => c.state === 'LISTEN')).toBe(true);
+    const longIdle = JSON.parse(idlewatch('snapshot', '--json', '--idle-min', '3600').stdout);
+    expect(longIdle.connections).toEqual([]);
+  });
+
+  it('--middlebox-idle shorter than the first probe projects a middlebox drop', () => {
+    const doc = JSON.parse(idlewatch('snapshot', '--json', '--middlebox-idle', '350').stdout);
+    const c = doc.connections.find((x: { localPort: number }) => x.localPort === p.client.localPort);
+    expect(c).toMatchObject({ dropReason: 'middlebox', atRisk: true });
+  });
+
+  it('prints the table with the connection’s countdowns', () => {
+    const run = idlewatch('snapshot', '--state', 'established');
+    expect(run.status).toBe(0);
+    const row = run.stdout.split('\n').find((l) => l.includes(`127.0.0.1:${p.client.localPort} `));
+    expect(row).toMatch(new RegExp(`^ESTABLISHED\\s+127\\.0\\.0\\.1:${p.client.localPort}\\s+127\\.0\\.0\\.1:${p.serverPort}\\s+${process.pid}/`));
+    expect(row).toMatch(/\bon\b.*in 9m \d\ds.*in 1[45]m \d\ds\s+keepalive$/);
+  });
+
+  it.each([
+    [['snapshot', '--bogus'], /Unknown option '--bogus'/],
+    [['snapshot', '--middlebox-idle', 'ten'], /--middlebox-idle expects a whole number of seconds/],
+    [['snapshot', '--state', 'NAPPING'], /--state must be one of/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ])('%j exits 2 with a clear message and prints nothing on stdout', (args, message) => {
+    const run = idlewatch(...args);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stdout).toBe('');
+  });
+});
