@@ -1,6 +1,6 @@
 // Runs commands and measures them: wall time end to end, peak RSS through /usr/bin/time,
 // and JSON answers from the probe scripts.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,19 @@ import { join } from 'node:path';
 const GNU_TIME = '/usr/bin/time';
 
 export const hasGnuTime = existsSync(GNU_TIME);
+
+/** Children still running, so an interrupted benchmark can kill them instead of orphaning them. */
+const running = new Set<ChildProcess>();
+
+export function killRunning(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  child.once('error', () => running.delete(child));
+}
 
 export interface Command {
   file: string;
@@ -83,6 +96,7 @@ export async function runJson<T>(command: Command): Promise<T> {
 function captureOutput(command: Command): Promise<{ stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command.file, command.args, { cwd: command.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
@@ -98,8 +112,9 @@ function captureOutput(command: Command): Promise<{ stdout: string }> {
 function run(command: Command, stdoutFd: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command.file, command.args, { cwd: command.cwd, stdio: ['ignore', stdoutFd, 'pipe'] });
+    track(child);
     let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    child.stderr!.setEncoding('utf8').on('data', (t: string) => (stderr += t));
     child.once('error', reject);
     child.once('close', (code, signal) => {
       if (code === 0) resolve();

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { planSockets, startHolders } from './holders';
-import { captureRun, runJson, timeRuns, type Command } from './measure';
+import { captureRun, killRunning, runJson, timeRuns, type Command } from './measure';
 import type { ProbeResult } from './snapshot-probe';
 import { median } from './stats';
 
@@ -26,6 +26,10 @@ export interface SizeResult {
   idlewatch: {
     cold: ReaderResult;
     warm: ReaderResult;
+    /** Worst run, right after the cold snapshot. */
+    coldNodePeakKiB: number;
+    coldHelperPeakKiB: number | null;
+    /** Worst run, over the whole probe (cold + warm snapshots). */
     nodePeakKiB: number;
     helperPeakKiB: number | null;
     withPid: number;
@@ -58,6 +62,7 @@ export async function benchInNamespace(size: number): Promise<SizeResult> {
 
   // Holders die with us anyway (their stdin closes), but a signal should not wait for that.
   const onSignal = () => {
+    killRunning();
     holders.stop();
     process.exit(130);
   };
@@ -97,24 +102,29 @@ async function measureIdlewatch(runs: number): Promise<Pick<SizeResult, 'idlewat
   for (let i = 0; i < runs; i++) results.push(await runJson<ProbeResult>(probe));
   log(`idlewatch probe: cold ${results.map((r) => r.coldMs.toFixed(0)).join(', ')} ms`);
 
-  // Peak RSS: the worst run, since a budget has to hold for every run.
-  const nodePeakKiB = Math.max(...results.map((r) => r.nodePeakKiB));
-  const helperPeaks = results.map((r) => r.helperPeakKiB).filter((k): k is number => k !== null);
-  const helperPeakKiB = helperPeaks.length ? Math.max(...helperPeaks) : null;
-  const combined = Math.max(...results.map((r) => r.nodePeakKiB + (r.helperPeakKiB ?? 0)));
-  const rows = results[results.length - 1]!.connections;
+  // Peak RSS: the worst run, since a budget has to hold for every run. The cold row has the
+  // peak right after the first snapshot; the warm row the peak over the whole probe.
+  const worst = (values: (number | null)[]) => {
+    const known = values.filter((k): k is number => k !== null);
+    return known.length ? Math.max(...known) : null;
+  };
+  const coldPeak = worst(results.map((r) => r.coldNodePeakKiB + (r.coldHelperPeakKiB ?? 0)));
+  const overallPeak = worst(results.map((r) => r.nodePeakKiB + (r.helperPeakKiB ?? 0)));
+  const last = results[results.length - 1]!;
   return {
     idlewatch: {
-      cold: { medianMs: median(results.map((r) => r.coldMs)), runs, peakKiB: combined, rows },
+      cold: { medianMs: median(results.map((r) => r.coldMs)), runs, peakKiB: coldPeak, rows: last.connections },
       warm: {
         medianMs: median(results.flatMap((r) => r.warmMs)),
         runs: runs * WARM_RUNS_PER_PROBE,
-        peakKiB: null, // same process as the cold row
-        rows,
+        peakKiB: overallPeak,
+        rows: last.connections,
       },
-      nodePeakKiB,
-      helperPeakKiB,
-      withPid: results[results.length - 1]!.withPid,
+      coldNodePeakKiB: worst(results.map((r) => r.coldNodePeakKiB))!,
+      coldHelperPeakKiB: worst(results.map((r) => r.coldHelperPeakKiB)),
+      nodePeakKiB: worst(results.map((r) => r.nodePeakKiB))!,
+      helperPeakKiB: worst(results.map((r) => r.helperPeakKiB)),
+      withPid: last.withPid,
     },
   };
 }

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Snapshot } from '../../shared/model';
 import { takeSnapshot } from '../../main/core/snapshot';
 import { LinuxAdapter } from '../../main/platform/linux/index';
 import { median } from './stats';
@@ -16,6 +17,10 @@ export interface ProbeResult {
   warmMedianMs: number;
   connections: number;
   withPid: number;
+  /** Peak RSS right after the cold snapshot, before any warm run added its garbage. */
+  coldNodePeakKiB: number;
+  coldHelperPeakKiB: number | null;
+  /** Peak RSS over the whole probe: cold + warm runs, read just before close. */
   nodePeakKiB: number;
   helperPeakKiB: number | null;
 }
@@ -57,8 +62,13 @@ function helperPeakKiB(): number | null {
 const adapter = new LinuxAdapter();
 try {
   const t0 = performance.now();
-  const snap = await takeSnapshot(adapter, { middleboxIdleSec: null });
+  let snap: Snapshot | null = await takeSnapshot(adapter, { middleboxIdleSec: null });
   const coldMs = performance.now() - t0;
+  const coldNodePeakKiB = process.resourceUsage().maxRSS;
+  const coldHelperPeakKiB = helperPeakKiB();
+  const connections = snap.connections.length;
+  const withPid = snap.connections.filter((c) => c.pid !== null).length;
+  snap = null; // not kept alive through the warm runs: each one stands on its own
 
   // Warm: the helper is running and has its inode→pid cache, as in the app's steady polling.
   const warmMs: number[] = [];
@@ -72,8 +82,10 @@ try {
     coldMs,
     warmMs,
     warmMedianMs: median(warmMs),
-    connections: snap.connections.length,
-    withPid: snap.connections.filter((c) => c.pid !== null).length,
+    connections,
+    withPid,
+    coldNodePeakKiB,
+    coldHelperPeakKiB,
     nodePeakKiB: process.resourceUsage().maxRSS,
     helperPeakKiB: helperPeakKiB(),
   };

@@ -7,7 +7,7 @@ import type { PlatformAdapter, SocketTable } from '../../../shared/platform-adap
 import { inferHz, jiffiesOffset, parseKernelConfigHz, parseTimerList } from './kernel-clock';
 import { parsePasswd } from './passwd';
 import { dumpTime, toSocketFacts, type DumpTime } from './socket-facts';
-import { scanSockdiagOutput } from './sockdiag-output';
+import { SockdiagReader } from './sockdiag-output';
 import { SockdiagProcess } from './sockdiag-process';
 import { readKeepaliveSettings } from './sysctl';
 
@@ -67,14 +67,16 @@ export class LinuxAdapter implements PlatformAdapter {
   async listSockets(): Promise<SocketTable> {
     this.sockdiag ??= new SockdiagProcess();
     this.clockBasis ??= readClockBasis();
-    const basis = await this.clockBasis;
-    const [text, users] = await Promise.all([this.sockdiag.snapshot(1e9 / basis.hz), this.userNames()]);
+    const [basis, users] = await Promise.all([this.clockBasis, this.userNames()]);
     const sockets: SocketFacts[] = [];
     let time: DumpTime | null = null;
-    const output = scanSockdiagOutput(text, (socket, sofar) => {
+    // Facts are made while the helper is still writing: the two overlap on two cores.
+    const reader = new SockdiagReader((socket, sofar) => {
       time ??= dumpTime(sofar, basis.hz, basis.offset);
       sockets.push(toSocketFacts(socket, time, { processes: sofar.processes, users }));
     });
+    await this.sockdiag.stream((piece) => reader.push(piece), 1e9 / basis.hz);
+    const output = reader.finish();
     if (output.errors.length && sockets.length === 0) throw new Error(`Reading the socket table failed: ${output.errors.join('; ')}`);
     time ??= dumpTime(output, basis.hz, basis.offset);
     return {

@@ -39,9 +39,18 @@ export interface DiagSocket {
   pid: number | null;
   fd: number | null;
   /** Effective per-socket keepalive options read with getsockopt; null when not readable. */
-  sockopts: { keepalive: boolean; keepIdleSec: number; keepIntervalSec: number; keepCount: number; userTimeoutMs: number } | null;
+  sockopts: DiagSockopts | null;
   /** CLOCK_MONOTONIC window in which the kernel filled this record; its timers count from a jiffy inside it. */
   fill: Fill | null;
+}
+
+/** Effective per-socket keepalive options, read with getsockopt. */
+export interface DiagSockopts {
+  keepalive: boolean;
+  keepIdleSec: number;
+  keepIntervalSec: number;
+  keepCount: number;
+  userTimeoutMs: number;
 }
 
 export interface Fill {
@@ -147,19 +156,26 @@ function port(n: number): number {
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 const IPV6 = /^[0-9a-f:.]{2,45}$/;
 
-function address(field: string, family: 4 | 6): string {
+/**
+ * Validates an address once per snapshot and hands out one shared string for it: a busy
+ * server's 100k sockets have a handful of local addresses, and retained copies add up.
+ */
+function address(field: string, family: 4 | 6, seen: Map<string, string>): string {
+  const known = seen.get(field);
+  if (known !== undefined) return known;
   if (!(family === 4 ? IPV4 : IPV6).test(field)) throw new MalformedLine('not an address');
+  seen.set(field, field);
   return field;
 }
 
 /** One `S` line, from just after its record type. Field order: see sockdiag.c. */
-function parseSocket(f: FieldCursor, fill: Fill | null): DiagSocket {
+function parseSocket(f: FieldCursor, fill: Fill | null, addresses: Map<string, string>): DiagSocket {
   const family = f.uint();
   if (family !== 4 && family !== 6) throw new MalformedLine(`unknown family ${family}`);
   const state = f.uint();
-  const localAddress = address(f.token(), family);
+  const localAddress = address(f.token(), family, addresses);
   const localPort = port(f.uint());
-  const remoteAddress = address(f.token(), family);
+  const remoteAddress = address(f.token(), family, addresses);
   const remotePort = port(f.uint());
   const uid = f.uint();
   const inode = f.uint();
@@ -235,18 +251,24 @@ export function unescapeComm(text: string): string {
   );
 }
 
+/** Reads a whole answer at once. */
 export function parseSockdiagOutput(text: string): DiagOutput {
   const sockets: DiagSocket[] = [];
-  return { ...scanSockdiagOutput(text, (socket) => sockets.push(socket)), sockets };
+  const reader = new SockdiagReader((socket) => sockets.push(socket));
+  reader.push(text);
+  return { ...reader.finish(), sockets };
 }
 
+export type SocketVisitor = (socket: DiagSocket, sofar: DiagSummary) => void;
+
 /**
- * Reads the answer line by line and hands each socket to `onSocket` as soon as it is read,
- * with the summary as far as read so far (header and process names come first). The caller
- * can turn records into its own objects at once, so 100k intermediate records never pile up.
+ * Reads the answer as it arrives, in pieces cut anywhere, and hands each socket to `onSocket`
+ * as soon as its line is complete, with the summary as far as read (header and process names
+ * come first). Reading while the helper still writes overlaps the two, and records become the
+ * caller's objects at once, so 100k intermediate records never pile up.
  */
-export function scanSockdiagOutput(text: string, onSocket: (socket: DiagSocket, sofar: DiagSummary) => void): DiagSummary {
-  const out: DiagSummary = {
+export class SockdiagReader {
+  private readonly out: DiagSummary = {
     format: '',
     realtimeNs: 0n,
     monotonicNs: 0n,
@@ -256,59 +278,81 @@ export function scanSockdiagOutput(text: string, onSocket: (socket: DiagSocket, 
     errors: [],
     malformedLines: 0,
   };
-  let sawHeader = false;
-  let fill: Fill | null = null;
-  for (let pos = 0; pos < text.length; ) {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = text.length;
-    const lineStart = pos;
-    pos = end + 1;
-    if (end === lineStart || (end === lineStart + 1 && text.charCodeAt(lineStart) === 46 /* . */)) continue;
-    try {
-      // The hot path: socket lines are read in place.
-      if (text.charCodeAt(lineStart) === 83 /* S */ && text.charCodeAt(lineStart + 1) === TAB) {
-        onSocket(parseSocket(new FieldCursor(text, lineStart + 2, end), fill), out);
-        continue;
-      }
-      const fields = text.slice(lineStart, end).split('\t');
-      switch (fields[0]) {
-        case 'F': {
-          if (fields.length !== 3) throw new MalformedLine('fill line');
-          const next = { startNs: nanoseconds(fields[1]), endNs: nanoseconds(fields[2]) };
-          fill = next.endNs >= next.startNs ? next : null;
-          if (!fill) throw new MalformedLine('fill ends before it starts');
-          break;
+  private sawHeader = false;
+  private fill: Fill | null = null;
+  private readonly addresses = new Map<string, string>();
+  /** The start of a line whose end has not arrived yet. */
+  private carry = '';
+
+  constructor(private readonly onSocket: SocketVisitor) {}
+
+  push(piece: string): void {
+    const text = this.carry + piece;
+    const lastNewline = text.lastIndexOf('\n');
+    this.carry = text.slice(lastNewline + 1);
+    if (lastNewline >= 0) this.readLines(text, lastNewline);
+  }
+
+  finish(): DiagSummary {
+    if (this.carry) this.readLines(this.carry, this.carry.length);
+    this.carry = '';
+    if (!this.sawHeader) this.out.errors.push('sockdiag output has no header line');
+    return this.out;
+  }
+
+  /** Reads the lines of text[0, stop). */
+  private readLines(text: string, stop: number): void {
+    const out = this.out;
+    for (let pos = 0; pos < stop; ) {
+      let end = text.indexOf('\n', pos);
+      if (end < 0 || end > stop) end = stop;
+      const lineStart = pos;
+      pos = end + 1;
+      if (end === lineStart || (end === lineStart + 1 && text.charCodeAt(lineStart) === 46 /* . */)) continue;
+      try {
+        // The hot path: socket lines are read in place.
+        if (text.charCodeAt(lineStart) === 83 /* S */ && text.charCodeAt(lineStart + 1) === TAB) {
+          this.onSocket(parseSocket(new FieldCursor(text, lineStart + 2, end), this.fill, this.addresses), out);
+          continue;
         }
-        case 'H':
-          if (fields[1] !== SOCKDIAG_FORMAT) throw new MalformedLine(`unknown format ${fields[1]}`);
-          out.format = fields[1];
-          out.realtimeNs = nanoseconds(fields[2]);
-          out.monotonicNs = nanoseconds(fields[3]);
-          // Helpers before the retry-on-tick change printed no after-clock.
-          out.monotonicAfterNs = fields.length > 4 ? nanoseconds(fields[4]) : out.monotonicNs;
-          sawHeader = true;
-          break;
-        case 'P':
-          if (fields.length !== 3) throw new MalformedLine('process line');
-          out.processes.set(uintField(fields[1]), unescapeComm(fields[2]!));
-          break;
-        case 'T':
-          for (const kv of fields.slice(1)) {
-            const [key, value] = kv.split('=');
-            if (key) out.stats[key] = uintField(value);
+        const fields = text.slice(lineStart, end).split('\t');
+        switch (fields[0]) {
+          case 'F': {
+            if (fields.length !== 3) throw new MalformedLine('fill line');
+            const next = { startNs: nanoseconds(fields[1]), endNs: nanoseconds(fields[2]) };
+            this.fill = next.endNs >= next.startNs ? next : null;
+            if (!this.fill) throw new MalformedLine('fill ends before it starts');
+            break;
           }
-          break;
-        case 'E':
-          out.errors.push(fields.slice(1).join(' '));
-          break;
-        default:
-          throw new MalformedLine('unknown record');
+          case 'H':
+            if (fields[1] !== SOCKDIAG_FORMAT) throw new MalformedLine(`unknown format ${fields[1]}`);
+            out.format = fields[1];
+            out.realtimeNs = nanoseconds(fields[2]);
+            out.monotonicNs = nanoseconds(fields[3]);
+            // Helpers before the retry-on-tick change printed no after-clock.
+            out.monotonicAfterNs = fields.length > 4 ? nanoseconds(fields[4]) : out.monotonicNs;
+            this.sawHeader = true;
+            break;
+          case 'P':
+            if (fields.length !== 3) throw new MalformedLine('process line');
+            out.processes.set(uintField(fields[1]), unescapeComm(fields[2]!));
+            break;
+          case 'T':
+            for (const kv of fields.slice(1)) {
+              const [key, value] = kv.split('=');
+              if (key) out.stats[key] = uintField(value);
+            }
+            break;
+          case 'E':
+            out.errors.push(fields.slice(1).join(' '));
+            break;
+          default:
+            throw new MalformedLine('unknown record');
+        }
+      } catch (error) {
+        if (!(error instanceof MalformedLine)) throw error;
+        out.malformedLines++;
       }
-    } catch (error) {
-      if (!(error instanceof MalformedLine)) throw error;
-      out.malformedLines++;
     }
   }
-  if (!sawHeader) out.errors.push('sockdiag output has no header line');
-  return out;
 }

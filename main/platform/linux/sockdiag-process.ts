@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,10 +34,20 @@ export class SockdiagProcess {
 
   constructor(private readonly binary = sockdiagBinaryPath()) {}
 
-  /** With the kernel's tick length the helper redoes a small dump that straddled a tick. */
-  snapshot(tickNs?: number): Promise<string> {
+  /**
+   * One snapshot as a whole text. With the kernel's tick length the helper redoes a small dump
+   * that straddled a tick.
+   */
+  async snapshot(tickNs?: number): Promise<string> {
+    const pieces: string[] = [];
+    await this.stream((piece) => pieces.push(piece), tickNs);
+    return pieces.join('');
+  }
+
+  /** One snapshot, handed to `onText` piece by piece as the helper writes it. */
+  stream(onText: (piece: string) => void, tickNs?: number): Promise<void> {
     const command = tickNs ? `snapshot ${Math.round(tickNs)}\n` : 'snapshot\n';
-    const run = this.queue.then(() => this.request(command));
+    const run = this.queue.then(() => this.request(command, onText));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -56,10 +67,11 @@ export class SockdiagProcess {
     return child;
   }
 
-  private request(command: string): Promise<string> {
+  private request(command: string, onText: (piece: string) => void): Promise<void> {
     const child = this.start();
+    const decoder = new StringDecoder('utf8');
     return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
+      const tail: Buffer[] = [];
       let stderr = '';
       const cleanup = () => {
         child.stdout.off('data', onData);
@@ -68,10 +80,13 @@ export class SockdiagProcess {
         child.off('error', onError);
       };
       const onData = (chunk: Buffer) => {
-        chunks.push(chunk);
-        if (endsWithTerminator(chunks)) {
+        onText(decoder.write(chunk));
+        tail.push(chunk);
+        if (tail.length > 3) tail.shift();
+        if (endsWithTerminator(tail)) {
+          onText(decoder.end());
           cleanup();
-          resolve(Buffer.concat(chunks).toString('utf8'));
+          resolve();
         }
       };
       const onStderr = (text: string) => (stderr += text);

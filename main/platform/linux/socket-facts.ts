@@ -63,21 +63,21 @@ export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names): Sock
   const family = s.family === 4 ? 'ipv4' : 'ipv6';
   const msPerJiffy = 1000 / time.clock.hz;
   const connected = CONNECTED.has(state);
-  const pid = s.pid;
   const hasInfo = connected && s.lastDataRecvMs !== null && s.lastAckRecvMs !== null;
   // An established socket with SO_KEEPALIVE always has its keepalive timer armed
   // (tcp_keepalive_timer re-arms itself), so no timer means keepalive is off.
   const inferredKeepalive = KEEPALIVE_STATES.has(state) ? (timer === 'keepalive' ? true : timer === 'none' ? false : null) : null;
   return {
-    id: `${family}|${s.localAddress}|${s.localPort}|${s.remoteAddress}|${s.remotePort}|${s.inode}`,
+    // The inode names a live socket; TIME_WAIT and request sockets have none, so their endpoints do.
+    id: s.inode !== 0 ? `i${s.inode}` : `${family}|${s.localAddress}|${s.localPort}|${s.remoteAddress}|${s.remotePort}`,
     family,
     state,
     localAddress: s.localAddress,
     localPort: s.localPort,
     remoteAddress: s.remoteAddress,
     remotePort: s.remotePort,
-    pid,
-    process: pid === null ? null : (names.processes.get(pid) ?? null),
+    pid: s.pid,
+    process: s.pid === null ? null : (names.processes.get(s.pid) ?? null),
     // TIME_WAIT and request sockets belong to no one; inet_diag reports uid 0 for them.
     uid: s.inode === 0 ? null : s.uid,
     user: s.inode === 0 ? null : (names.users.get(s.uid) ?? null),

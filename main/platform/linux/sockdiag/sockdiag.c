@@ -62,7 +62,8 @@ enum { ST_TIME_WAIT = 6, ST_LISTEN = 10 };
 
 /* ---------- buffered output ---------- */
 
-static char out_buf[1 << 20];
+/* Small enough that the reader parses one piece while the next is written. */
+static char out_buf[1 << 16];
 static size_t out_len;
 
 static void out_flush(void) {

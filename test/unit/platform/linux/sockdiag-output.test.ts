@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseSockdiagOutput, unescapeComm } from '../../../../main/platform/linux/sockdiag-output';
+import { parseSockdiagOutput, SockdiagReader, unescapeComm } from '../../../../main/platform/linux/sockdiag-output';
 
 /** Recorded from idlewatch-sockdiag --once in a namespace with 600/60/5 (see test/fixtures/linux/README.md). */
 const recorded = readFileSync(new URL('../../../fixtures/linux/sockdiag-snapshot.txt', import.meta.url), 'utf8');
@@ -56,6 +56,43 @@ describe('parseSockdiagOutput on recorded output', () => {
   it('unescapes a hostile process name back to the bytes the process chose', () => {
     expect(out.processes.get(3987)).toBe('ev\til\n\x1b[2J');
     expect(out.processes.get(3976)).toBe('node');
+  });
+});
+
+describe('parseSockdiagOutput on a recording of the current helper', () => {
+  const text = readFileSync(new URL('../../../fixtures/linux/sockdiag-first-snapshot.txt', import.meta.url), 'utf8');
+  const current = parseSockdiagOutput(text);
+
+  it('reads process names before the sockets, and every socket with its owner', () => {
+    expect(current.malformedLines).toBe(0);
+    expect(current.sockets).toHaveLength(13);
+    expect(current.monotonicAfterNs).toBe(2281654016386n);
+    expect(current.sockets.find((s) => s.localPort === 41014)).toMatchObject({
+      inode: 2328893,
+      pid: 22830,
+      fd: 21,
+      sockopts: { keepalive: true, keepIdleSec: 600, keepIntervalSec: 60, keepCount: 5 },
+    });
+    expect(current.sockets.find((s) => s.localPort === 41044 && s.state === 1)).toMatchObject({ pid: 22841, sockopts: null });
+  });
+
+  it('keeps the fill window of each netlink buffer with its sockets', () => {
+    const v4 = current.sockets.find((s) => s.family === 4)!;
+    const v6 = current.sockets.find((s) => s.family === 6)!;
+    expect(v4.fill).toEqual({ startNs: 2281653494481n, endNs: 2281653743691n });
+    expect(v6.fill).toEqual({ startNs: 2281653787006n, endNs: 2281654006832n });
+  });
+
+  it('reads the text the same however it is cut into pieces', () => {
+    for (const size of [1, 7, 64, 1000]) {
+      const seen: number[] = [];
+      const reader = new SockdiagReader((s) => seen.push(s.inode));
+      for (let i = 0; i < text.length; i += size) reader.push(text.slice(i, i + size));
+      const summary = reader.finish();
+      expect(seen).toEqual(current.sockets.map((s) => s.inode));
+      expect(summary.processes.get(22841)).toBe('ev\til\n\x1b[2J');
+      expect(summary.malformedLines).toBe(0);
+    }
   });
 });
 

@@ -1,0 +1,103 @@
+// Snapshot benchmark: how long idlewatch takes to read 1k / 10k / 100k sockets, and how much
+// memory it needs, next to `ss` and systeminformation reading the same table.
+//
+//   npm run bench                       # 1000, 10000 and 100000 sockets
+//   npm run bench -- --sizes 1000,10000
+//
+// Each size runs in its own throwaway network namespace (this script re-executes itself under
+// `unshare -n --inside`), so the host's sockets and sysctls are never touched and every reader
+// sees exactly the sockets we made. Needs root. Figures are printed, never asserted.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { benchInNamespace, type SizeResult } from './namespace-run';
+import { formatSize, verdict } from './report';
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+const HELPER = fileURLToPath(new URL('../../out/bin/idlewatch-sockdiag', import.meta.url));
+const DEFAULT_SIZES = [1_000, 10_000, 100_000];
+/** The parent reads the inside run's result from this fd, so stdout stays free for progress. */
+const RESULT_FD = 3;
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(1);
+}
+
+function parseSizes(text: string | undefined): number[] {
+  if (text === undefined) return DEFAULT_SIZES;
+  const sizes = text.split(',').map((s) => Number(s.trim().replace(/_/g, '')));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 10)) fail(`--sizes expects whole numbers >= 10, e.g. 1000,10000; got "${text}"`);
+  return sizes;
+}
+
+/** Fails early, with a message saying what to do, when the benchmark cannot run at all. */
+function checkPrerequisites(): void {
+  if (!existsSync(HELPER)) fail(`${HELPER} is missing: run \`npm install\` (it builds the native helper).`);
+  if (process.getuid?.() !== 0) fail('needs root, to create a network namespace with `unshare -n` (try `sudo npm run bench`).');
+  try {
+    execFileSync('unshare', ['-n', '--', 'true'], { stdio: 'pipe' });
+  } catch (error) {
+    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+    fail(`cannot create a network namespace with \`unshare -n\`: ${stderr || (error as Error).message}`);
+  }
+}
+
+/** Runs one size in a fresh namespace and resolves with what it measured. */
+function runSizeInNamespace(size: number): Promise<SizeResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'unshare',
+      ['-n', '--', process.execPath, '--import', 'tsx', THIS_FILE, '--inside', '--size', String(size)],
+      { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] },
+    );
+    // Ctrl-C reaches the whole process group; a plain `kill` of this process should not
+    // leave the namespace running either.
+    const forward = () => child.kill('SIGTERM');
+    process.once('SIGTERM', forward);
+    let result = '';
+    const channel = child.stdio[RESULT_FD] as NodeJS.ReadableStream;
+    channel.setEncoding('utf8');
+    channel.on('data', (text: string) => (result += text));
+    child.once('error', (error) => reject(new Error(`could not start unshare: ${error.message}`)));
+    child.once('close', (code, signal) => {
+      process.off('SIGTERM', forward);
+      if (code === 0 && result) resolve(JSON.parse(result) as SizeResult);
+      else reject(new Error(`the ${size}-socket run failed (${signal ?? `exit code ${code}`})`));
+    });
+  });
+}
+
+async function outside(sizes: number[]): Promise<void> {
+  checkPrerequisites();
+  const results: SizeResult[] = [];
+  for (const size of sizes) {
+    process.stdout.write(`\n== ${size} sockets (new network namespace) ==\n`);
+    const result = await runSizeInNamespace(size);
+    results.push(result);
+    process.stdout.write(`\n${formatSize(result)}\n`);
+  }
+  process.stdout.write('\nVerdict (idlewatch cold/warm snapshot vs ss -tanoi; peak RSS of node + idlewatch-sockdiag):\n');
+  for (const result of results) process.stdout.write(`${verdict(result)}\n`);
+}
+
+async function inside(size: number): Promise<void> {
+  const result = await benchInNamespace(size);
+  writeSync(RESULT_FD, JSON.stringify(result));
+}
+
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string' },
+    inside: { type: 'boolean', default: false },
+    size: { type: 'string' },
+  },
+});
+
+try {
+  if (values.inside) await inside(Number(values.size));
+  else await outside(parseSizes(values.sizes));
+} catch (error) {
+  fail((error as Error).message);
+}
