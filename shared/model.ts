@@ -26,7 +26,8 @@ export type TcpState = (typeof TCP_STATES)[number];
 export const TIMER_KINDS = ['keepalive', 'retransmit', 'probe', 'timewait', 'none'] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
 
-export const DROP_REASONS = ['keepalive', 'retransmit', 'user-timeout', 'middlebox'] as const;
+/** Who drops the connection: the kernel (first three), a middlebox on the path, or the server application. */
+export const DROP_REASONS = ['keepalive', 'retransmit', 'user-timeout', 'middlebox', 'application'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 /** The namespace-wide (system) keepalive settings. */
@@ -97,6 +98,8 @@ export interface SocketFacts {
   idleMs: number | null;
   /** Time since data was last sent, tcpi_last_data_sent. */
   lastSendMs: number | null;
+  /** Time since data moved either way (ACKs and keepalive probes carry none): what an application's idle timer sees. */
+  lastDataMs: number | null;
   /** SO_KEEPALIVE; null when neither the socket nor its timer tells. */
   keepalive: boolean | null;
   /** Per-socket values read from the socket; null = unknown, assume the namespace's sysctls. */
@@ -108,7 +111,9 @@ export interface Projection {
   dropAt: number | null;
   dropWindow: [number, number] | null;
   dropReason: DropReason | null;
-  /** A middlebox closes it before the kernel's first keepalive probe. */
+  /** The idle-timeout rule that drops it, when dropReason is middlebox or application. */
+  dropBy: string | null;
+  /** A middlebox or the application closes it before the kernel's first keepalive probe. */
   atRisk: boolean;
   effective: EffectiveKeepalive;
 }

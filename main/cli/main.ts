@@ -1,5 +1,6 @@
 import { byIdleDescending, matchesFilter } from '../../shared/connection-filter';
 import type { Snapshot } from '../../shared/model';
+import { everyConnectionRule } from '../../shared/rules';
 import { takeSnapshot } from '../core/snapshot';
 import { createPlatformAdapter } from '../platform/index';
 import { parseCommand, USAGE, UsageError, type SnapshotCommand } from './options';
@@ -19,7 +20,8 @@ async function write(text: string): Promise<void> {
 async function runSnapshot(cmd: SnapshotCommand): Promise<void> {
   const adapter = createPlatformAdapter();
   try {
-    const snapshot = await takeSnapshot(adapter, { middleboxIdleSec: cmd.middleboxIdleSec });
+    const rules = cmd.middleboxIdleSec === null ? [] : [everyConnectionRule('middlebox', cmd.middleboxIdleSec, `middlebox ${cmd.middleboxIdleSec}s`)];
+    const snapshot = await takeSnapshot(adapter, { rules });
     const filtered: Snapshot = {
       ...snapshot,
       connections: snapshot.connections.filter((c) => matchesFilter(c, cmd)).sort(byIdleDescending),

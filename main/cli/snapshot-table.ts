@@ -35,7 +35,7 @@ export function formatSnapshotTable(snapshot: Snapshot, now: number): string {
     c.keepalive || c.probesSent > 0 ? String(c.probesSent) : '',
     countdown(c.nextProbeAt, now),
     countdown(c.dropAt, now),
-    c.dropReason ?? '',
+    c.dropBy ?? c.dropReason ?? '',
   ]);
   const widths = COLUMNS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const format = (cells: readonly string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();

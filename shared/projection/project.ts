@@ -15,14 +15,15 @@ import type {
 import { keepaliveTimeline, type KeepaliveInputs, type Rounding } from './keepalive';
 import { RTO_MIN_MS, retransmitDrop } from './retransmit';
 import { granularityFor } from './timer-wheel';
+import type { CompiledRule } from '../rules';
 
 export interface ProjectionContext {
   /** The epoch ms at which the facts were read. */
   now: number;
   settings: KeepaliveSettings;
   clock: KernelClock;
-  /** Idle timeout of a NAT / load balancer on the path; null = none assumed. */
-  middleboxIdleSec: number | null;
+  /** Idle-timeout rules of middleboxes and applications (compileRules); empty = none assumed. */
+  rules: readonly CompiledRule[];
 }
 
 /** States in which tcp_keepalive_timer probes (it skips LISTEN, CLOSE, SYN_SENT; FIN_WAIT2 reuses the timer). */
@@ -162,7 +163,7 @@ const noneByEffective = new WeakMap<EffectiveKeepalive, Projection>();
 function noDrop(effective: EffectiveKeepalive): Projection {
   let none = noneByEffective.get(effective);
   if (!none) {
-    none = Object.freeze({ nextProbeAt: null, dropAt: null, dropWindow: null, dropReason: null, atRisk: false, effective });
+    none = Object.freeze({ nextProbeAt: null, dropAt: null, dropWindow: null, dropReason: null, dropBy: null, atRisk: false, effective });
     noneByEffective.set(effective, none);
   }
   return none;
@@ -186,22 +187,38 @@ export function projectConnection(facts: SocketFacts, ctx: ProjectionContext): P
     ? { ...none, nextProbeAt: firstProbeAt, dropAt: kernel.dropAt, dropWindow: kernel.window, dropReason: kernel.reason }
     : none;
 
-  if (ctx.middleboxIdleSec === null) return projection;
-  const lastActivityAt = ctx.now - Math.min(facts.idleMs ?? 0, facts.lastSendMs ?? Infinity);
-  const middleboxAt = middleboxDropAt(
-    lastActivityAt,
-    ctx.middleboxIdleSec * 1000,
-    kernel?.probesAt ?? [],
-    kernel?.dropAt ?? null,
-  );
-  if (middleboxAt === null) return projection;
-  const dropAt = Math.round(middleboxAt);
+  if (ctx.rules.length === 0) return projection;
+  const closer = firstRuleDrop(facts, ctx, kernel);
+  if (closer === null) return projection;
+  const dropAt = Math.round(closer.at);
   return {
     ...projection,
     nextProbeAt: firstProbeAt !== null && firstProbeAt < dropAt ? firstProbeAt : null,
     dropAt,
     dropWindow: [dropAt, dropAt],
-    dropReason: 'middlebox',
+    dropReason: closer.rule.kind,
+    dropBy: closer.rule.name,
     atRisk: firstProbeAt === null || dropAt < firstProbeAt,
   };
+}
+
+/** The earliest drop by a matching rule that comes before the kernel's own, if any. */
+function firstRuleDrop(facts: SocketFacts, ctx: ProjectionContext, kernel: KernelDrop | null) {
+  let first: { at: number; rule: CompiledRule['rule'] } | null = null;
+  for (const { rule, matches } of ctx.rules) {
+    if (!matches(facts)) continue;
+    const idleMs = rule.idleTimeoutSec * 1000;
+    let at: number | null;
+    if (rule.kind === 'middlebox') {
+      const lastActivityAt = ctx.now - Math.min(facts.idleMs ?? 0, facts.lastSendMs ?? Infinity);
+      at = middleboxDropAt(lastActivityAt, idleMs, kernel?.probesAt ?? [], kernel?.dropAt ?? null);
+    } else {
+      // Keepalive probes carry no data: they do not reset an application's idle timer.
+      const lastDataAt = ctx.now - (facts.lastDataMs ?? facts.idleMs ?? 0);
+      at = lastDataAt + idleMs;
+      if (kernel && kernel.dropAt <= at) at = null;
+    }
+    if (at !== null && (first === null || at < first.at)) first = { at, rule };
+  }
+  return first;
 }

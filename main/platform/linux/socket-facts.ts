@@ -91,6 +91,7 @@ export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names): Sock
     rtoMs: connected && s.rtoUs !== null ? s.rtoUs / 1000 : null,
     idleMs: hasInfo ? Math.min(s.lastDataRecvMs!, s.lastAckRecvMs!) : null,
     lastSendMs: connected ? s.lastDataSentMs : null,
+    lastDataMs: hasInfo && s.lastDataSentMs !== null ? Math.min(s.lastDataRecvMs!, s.lastDataSentMs) : null,
     keepalive: s.sockopts ? s.sockopts.keepalive : inferredKeepalive,
     socketKeepalive: s.sockopts
       ? {
