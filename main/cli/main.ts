@@ -6,6 +6,8 @@ import { createPlatformAdapter } from '../platform/index';
 import { parseCommand, USAGE, UsageError, type SnapshotCommand } from './options';
 import { snapshotJsonChunks } from './snapshot-json';
 import { formatSnapshotTable } from './snapshot-table';
+import { runServe } from './serve';
+import { runStart } from './start';
 
 // `idlewatch snapshot | head` closes the pipe early: that is the reader's choice, not a failure.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -44,7 +46,18 @@ export async function main(argv: string[]): Promise<number> {
       await write(USAGE);
       return 0;
     }
-    await runSnapshot(cmd);
+    const say = (line: string) => process.stdout.write(`${line}\n`);
+    switch (cmd.command) {
+      case 'serve':
+        await runServe(cmd, say);
+        break;
+      case 'start':
+        await runStart(cmd, say);
+        break;
+      case 'snapshot':
+        await runSnapshot(cmd);
+        break;
+    }
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

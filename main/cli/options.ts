@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { TCP_STATES, type TcpState } from '../../shared/model';
 
@@ -12,12 +13,21 @@ export interface SnapshotCommand {
   state: TcpState | undefined;
 }
 
-export type Command = SnapshotCommand | { command: 'help' };
+export interface ServeCommand {
+  /** `start` runs the desktop app and falls back to serving when it cannot. */
+  command: 'serve' | 'start';
+  host: string;
+  port: number;
+}
+
+export type Command = SnapshotCommand | ServeCommand | { command: 'help' };
 
 export const USAGE = `Usage: idlewatch <command> [options]
 
 Commands:
   snapshot               Print every TCP connection with its keepalive projection
+  serve                  Serve the app to a browser (for headless servers), on loopback with a token
+  start                  Open the desktop app; without Electron or a display, serve instead
   help                   Show this help
 
 Options for snapshot:
@@ -25,6 +35,11 @@ Options for snapshot:
   --middlebox-idle SEC   A NAT / load balancer on the path forgets idle flows after SEC seconds
   --idle-min SEC         Only connections idle for at least SEC seconds
   --state STATE          Only connections in STATE (e.g. ESTABLISHED, TIME_WAIT)
+
+Options for serve and start:
+  --port N               Port to listen on (default 8787; 0 picks a free one)
+  --host ADDRESS         Address to bind (default 127.0.0.1). Anything but loopback exposes
+                         the app to the network; the token is still required.
 `;
 
 /** A whole number of seconds within [min, max]; anything else is a UsageError naming the option. */
@@ -44,9 +59,36 @@ function tcpState(value: string | undefined): TcpState | undefined {
   return state;
 }
 
+/** An IP address or "localhost": a host name could resolve anywhere. */
+function bindAddress(value: string | undefined): string {
+  if (value === undefined) return '127.0.0.1';
+  if (value === 'localhost' || isIP(value) !== 0) return value;
+  throw new UsageError(`--host expects an IP address such as 127.0.0.1 or ::1, got "${value}"`);
+}
+
+function parseServe(command: 'serve' | 'start', rest: string[]): ServeCommand {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      strict: true,
+      allowPositionals: false,
+      options: { port: { type: 'string' }, host: { type: 'string' } },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const port = values.port === undefined ? 8787 : Number(values.port);
+  if (values.port !== undefined && (!/^\d+$/.test(values.port) || port > 65535)) {
+    throw new UsageError(`--port expects a port number from 0 to 65535, got "${values.port}"`);
+  }
+  return { command, host: bindAddress(values.host), port };
+}
+
 export function parseCommand(argv: string[]): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (command === 'serve' || command === 'start') return parseServe(command, rest);
   if (command !== 'snapshot') throw new UsageError(`unknown command "${command}"`);
   let values;
   try {

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import type { SnapshotView } from '../../../shared/api/contract';
+import type { Connection } from '../../../shared/model';
+import { applyDelta, diffSnapshot, sameConnection, type KnownConnection } from '../../../shared/snapshot-delta';
+
+const T0 = 1_800_000_000_000;
+
+function conn(id: string, over: Partial<Connection> = {}): Connection {
+  return {
+    id, family: 'ipv4', state: 'ESTABLISHED', localAddress: '10.0.0.1', localPort: 40000, remoteAddress: '10.0.0.2', remotePort: 5432,
+    pid: 1, process: 'psql', uid: 0, user: 'root', inode: 1, sendQueue: 0, recvQueue: 0, timer: 'keepalive', timerExpiresAt: T0 + 600_000,
+    probesSent: 0, retransmits: 0, rtoMs: 204, idleMs: 1000, lastSendMs: 1000, lastDataMs: 1000, keepalive: true, socketKeepalive: null,
+    nextProbeAt: T0 + 600_000, dropAt: T0 + 900_000, dropWindow: [T0 + 900_000, T0 + 930_000], dropReason: 'keepalive', dropBy: null, atRisk: false,
+    effective: { timeSec: 600, intervalSec: 60, probes: 5, userTimeoutMs: 0, source: 'assumed' },
+    ...over,
+  };
+}
+
+function view(seq: number, takenAt: number, connections: Connection[]): SnapshotView {
+  return {
+    seq, takenAt, pollMs: 5, connections,
+    host: { hostname: 'h', platform: 'linux', distro: 'd', release: 'r', kernel: 'k', arch: 'x64' },
+    settings: { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 },
+    clock: { hz: 250, anchor: null },
+    diagnostics: { malformedLines: 0, processesDenied: 0, unattributedSockets: 0, processesScanned: 0, warnings: [] },
+  };
+}
+
+describe('sameConnection', () => {
+  it('treats a connection that only aged, with nothing happening, as unchanged', () => {
+    // 2 s later the idle time is 2 s longer: the last activity is the same moment
+    expect(sameConnection(conn('a'), T0, conn('a', { idleMs: 3000, lastSendMs: 3000, lastDataMs: 3000 }), T0 + 2000)).toBe(true);
+  });
+
+  it('sees new activity: the idle time restarted', () => {
+    expect(sameConnection(conn('a'), T0, conn('a', { idleMs: 10 }), T0 + 2000)).toBe(false);
+  });
+
+  it('ignores a timer placed one jiffy differently, but not a re-armed one', () => {
+    expect(sameConnection(conn('a'), T0, conn('a', { timerExpiresAt: T0 + 600_004 }), T0)).toBe(true);
+    expect(sameConnection(conn('a'), T0, conn('a', { timerExpiresAt: T0 + 660_000 }), T0)).toBe(false);
+  });
+
+  it('sees probes, queues, state and projection changes', () => {
+    for (const over of [{ probesSent: 1 }, { sendQueue: 10 }, { state: 'CLOSE_WAIT' as const }, { dropReason: 'middlebox' as const }, { atRisk: true }]) {
+      expect(sameConnection(conn('a'), T0, conn('a', over), T0), JSON.stringify(over)).toBe(false);
+    }
+    expect(sameConnection(conn('a'), T0, conn('a', { effective: { ...conn('a').effective, source: 'socket' } }), T0)).toBe(false);
+  });
+});
+
+describe('diffSnapshot and applyDelta', () => {
+  it('an idle table produces an empty delta', () => {
+    const known = new Map<string, KnownConnection>();
+    diffSnapshot(known, view(1, T0, [conn('a'), conn('b')]), 0);
+    const delta = diffSnapshot(known, view(2, T0 + 2000, [conn('a', { idleMs: 3000, lastSendMs: 3000, lastDataMs: 3000 }), conn('b', { idleMs: 3000, lastSendMs: 3000, lastDataMs: 3000 })]), 1);
+    expect(delta.upserts).toEqual([]);
+    expect(delta.removed).toEqual([]);
+    expect(delta.baseSeq).toBe(1);
+  });
+
+  it('sends new and changed connections and the ids of those gone; the receiver ends up with the same table', () => {
+    const sender = new Map<string, KnownConnection>();
+    const receiver = new Map<string, KnownConnection>();
+    const first = diffSnapshot(sender, view(1, T0, [conn('a'), conn('b'), conn('c')]), 0);
+    expect(applyDelta(receiver, 0, first)).toBe(true);
+    const second = diffSnapshot(sender, view(2, T0 + 2000, [conn('a', { idleMs: 3000, lastSendMs: 3000, lastDataMs: 3000 }), conn('b', { probesSent: 1, idleMs: 3000, lastSendMs: 3000, lastDataMs: 3000 }), conn('d')]), 1);
+    expect(second.upserts.map((c) => c.id)).toEqual(['b', 'd']);
+    expect(second.removed).toEqual(['c']);
+    expect(applyDelta(receiver, 1, second)).toBe(true);
+    expect([...receiver.keys()].sort()).toEqual([...sender.keys()].sort());
+    expect(receiver.get('b')!.connection.probesSent).toBe(1);
+  });
+
+  it('refuses a delta made for another snapshot, so the receiver refetches', () => {
+    const receiver = new Map<string, KnownConnection>([['a', { connection: conn('a'), takenAt: T0 }]]);
+    const delta = diffSnapshot(new Map(), view(5, T0, [conn('x')]), 4);
+    expect(applyDelta(receiver, 2, delta)).toBe(false);
+    expect([...receiver.keys()]).toEqual(['a']);
+  });
+});
