@@ -62,7 +62,7 @@ function helperPeakKiB(): number | null {
 const adapter = new LinuxAdapter();
 try {
   const t0 = performance.now();
-  let snap: Snapshot | null = await takeSnapshot(adapter, { middleboxIdleSec: null });
+  let snap: Snapshot | null = await takeSnapshot(adapter, { rules: [] });
   const coldMs = performance.now() - t0;
   const coldNodePeakKiB = process.resourceUsage().maxRSS;
   const coldHelperPeakKiB = helperPeakKiB();
@@ -74,7 +74,7 @@ try {
   const warmMs: number[] = [];
   for (let i = 0; i < warmRuns; i++) {
     const t = performance.now();
-    await takeSnapshot(adapter, { middleboxIdleSec: null });
+    await takeSnapshot(adapter, { rules: [] });
     warmMs.push(performance.now() - t);
   }
 

@@ -11,7 +11,7 @@ const pairs: Pair[] = [];
 const ownComm = readFileSync('/proc/self/comm', 'utf8').trim();
 
 async function snapshot(): Promise<Snapshot> {
-  return takeSnapshot(adapter, { middleboxIdleSec: null });
+  return takeSnapshot(adapter, { rules: [] });
 }
 
 function find(snap: Snapshot, localPort: number, remotePort: number): Connection {

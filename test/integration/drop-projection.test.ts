@@ -32,14 +32,14 @@ describe('projected drop of a silent keepalive peer, against the real kernel', (
       const undo = silencePeer(p.serverPort);
       try {
         await sleep(1000);
-        const snap = await takeSnapshot(adapter, { middleboxIdleSec: null });
+        const snap = await takeSnapshot(adapter, { rules: [] });
         const c = snap.connections.find((x) => x.localPort === p.client.localPort && x.remotePort === p.serverPort)!;
         expect(c).toMatchObject({ keepalive: true, timer: 'keepalive', probesSent: 0, dropReason: 'keepalive' });
         expect(c.effective).toMatchObject({ timeSec: sysctls.timeSec, intervalSec: sysctls.intervalSec, probes: sysctls.probes });
 
         // Halfway: after the first probe the kernel counts it, and the projection still holds.
         await sleep(Math.max(0, c.nextProbeAt! + 150 - Date.now()));
-        const mid = await takeSnapshot(adapter, { middleboxIdleSec: null });
+        const mid = await takeSnapshot(adapter, { rules: [] });
         const midC = mid.connections.find((x) => x.id === c.id)!;
         expect(midC.probesSent).toBe(1);
 

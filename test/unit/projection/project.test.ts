@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { KeepaliveSettings, KernelClock, SocketFacts } from '../../../shared/model';
 import { projectConnection, type ProjectionContext } from '../../../shared/projection/project';
 import { retransmitTimeoutMs } from '../../../shared/projection/retransmit';
+import { compileRules, everyConnectionRule, type IdleRule } from '../../../shared/rules';
 
 const NOW = 1_800_000_000_000;
 /** HZ=250 with jiffy 0 beginning exactly at NOW: jiffy j begins at NOW + 4j ms. */
@@ -9,8 +10,11 @@ const CLOCK: KernelClock = { hz: 250, anchor: { jiffies: 0, epochMs: NOW } };
 const SETTINGS: KeepaliveSettings = { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 };
 
 function ctx(over: Partial<ProjectionContext> = {}): ProjectionContext {
-  return { now: NOW, settings: SETTINGS, clock: CLOCK, middleboxIdleSec: null, ...over };
+  return { now: NOW, settings: SETTINGS, clock: CLOCK, rules: [], ...over };
 }
+
+/** A middlebox that forgets every flow idle for `sec`. */
+const middlebox = (sec: number) => compileRules([everyConnectionRule('middlebox', sec, `NAT ${sec}s`)]);
 
 /** An established, keepalive-on connection last heard from `idleMs` ago, its timer armed at that moment. */
 function facts(over: Partial<SocketFacts> = {}): SocketFacts {
@@ -37,6 +41,7 @@ function facts(over: Partial<SocketFacts> = {}): SocketFacts {
     rtoMs: 204,
     idleMs,
     lastSendMs: idleMs,
+    lastDataMs: idleMs,
     keepalive: true,
     socketKeepalive: null,
     ...over,
@@ -173,7 +178,7 @@ describe('projectConnection: unacknowledged data', () => {
 describe('projectConnection: middlebox', () => {
   it('a middlebox idle timeout shorter than the first probe drops it first, and marks it at risk', () => {
     // AWS NAT Gateway: 350 s; the kernel's first probe would come at 600 s.
-    const p = projectConnection(facts({ idleMs: 10_000, lastSendMs: 10_000 }), ctx({ middleboxIdleSec: 350 }));
+    const p = projectConnection(facts({ idleMs: 10_000, lastSendMs: 10_000 }), ctx({ rules: middlebox(350) }));
     expect(p.dropReason).toBe('middlebox');
     expect(p.dropAt).toBe(NOW - 10_000 + 350_000);
     expect(p.atRisk).toBe(true);
@@ -181,23 +186,23 @@ describe('projectConnection: middlebox', () => {
   });
 
   it('counts our own last send as activity the middlebox saw', () => {
-    const p = projectConnection(facts({ idleMs: 100_000, lastSendMs: 5_000 }), ctx({ middleboxIdleSec: 350 }));
+    const p = projectConnection(facts({ idleMs: 100_000, lastSendMs: 5_000 }), ctx({ rules: middlebox(350) }));
     expect(p.dropAt).toBe(NOW - 5_000 + 350_000);
   });
 
   it('a middlebox timeout longer than the first probe is refreshed by the probes', () => {
-    const p = projectConnection(facts(), ctx({ middleboxIdleSec: 1200 }));
+    const p = projectConnection(facts(), ctx({ rules: middlebox(1200) }));
     expect(p.dropReason).toBe('keepalive');
     expect(p.atRisk).toBe(false);
   });
 
   it('a middlebox timeout shorter than the probe interval drops it between probes', () => {
-    const p = projectConnection(facts(), ctx({ middleboxIdleSec: 30, settings: SETTINGS }));
+    const p = projectConnection(facts(), ctx({ rules: middlebox(30) }));
     // 30 s < 600 s: at risk before the first probe
     expect(p.atRisk).toBe(true);
     const probing = projectConnection(
       facts({ socketKeepalive: { timeSec: 20, intervalSec: 45, probes: 5, userTimeoutMs: 0 }, timerExpiresAt: NOW - 1000 + 20_000 }),
-      ctx({ middleboxIdleSec: 30 }),
+      ctx({ rules: middlebox(30) }),
     );
     expect(probing.dropReason).toBe('middlebox');
     expect(probing.atRisk).toBe(false);
@@ -207,10 +212,62 @@ describe('projectConnection: middlebox', () => {
   it('a connection with keepalive off is dropped by the middlebox after its idle timeout', () => {
     const p = projectConnection(
       facts({ keepalive: false, timer: 'none', timerExpiresAt: null, idleMs: 60_000, lastSendMs: 60_000 }),
-      ctx({ middleboxIdleSec: 240 }),
+      ctx({ rules: middlebox(240) }),
     );
     expect(p.dropAt).toBe(NOW + 180_000);
     expect(p.dropReason).toBe('middlebox');
     expect(p.atRisk).toBe(true);
   });
 });
+
+describe('projectConnection: idle-timeout rules', () => {
+  const rule = (over: Partial<IdleRule>): IdleRule => ({
+    id: 'r',
+    name: 'rule',
+    kind: 'middlebox',
+    idleTimeoutSec: 350,
+    match: {},
+    enabled: true,
+    ...over,
+  });
+
+  it('names the rule that drops the connection', () => {
+    const p = projectConnection(facts({ idleMs: 10_000 }), ctx({ rules: compileRules([rule({ name: 'AWS NAT Gateway' })]) }));
+    expect(p).toMatchObject({ dropReason: 'middlebox', dropBy: 'AWS NAT Gateway', atRisk: true });
+  });
+
+  it('an application closes after its idle timeout without data, even though keepalive probes flow', () => {
+    // nginx keepalive_timeout 75 s; the kernel would first probe at 600 s
+    const p = projectConnection(
+      facts({ idleMs: 1_000, lastDataMs: 30_000 }),
+      ctx({ rules: compileRules([rule({ name: 'nginx', kind: 'application', idleTimeoutSec: 75 })]) }),
+    );
+    expect(p).toMatchObject({ dropReason: 'application', dropBy: 'nginx', dropAt: NOW + 45_000, atRisk: true });
+  });
+
+  it('takes whichever rule closes first', () => {
+    const rules = compileRules([
+      rule({ name: 'GCP Cloud NAT', idleTimeoutSec: 1200 }),
+      rule({ name: 'Azure LB', idleTimeoutSec: 240 }),
+      rule({ name: 'Apache', kind: 'application', idleTimeoutSec: 300 }),
+    ]);
+    expect(projectConnection(facts({ idleMs: 0, lastDataMs: 0 }), ctx({ rules })).dropBy).toBe('Azure LB');
+  });
+
+  it('applies a rule only to the connections it matches: ports and networks', () => {
+    const rules = compileRules([rule({ name: 'to db', match: { remotePort: 5432, remoteCidr: '10.0.0.0/8' } })]);
+    expect(projectConnection(facts(), ctx({ rules })).dropBy).toBe('to db'); // 10.0.0.2:5432
+    expect(projectConnection(facts({ remotePort: 443 }), ctx({ rules })).dropBy).toBeNull();
+    expect(projectConnection(facts({ remoteAddress: '192.168.1.9' }), ctx({ rules })).dropBy).toBeNull();
+    expect(projectConnection(facts({ remoteAddress: '::ffff:10.9.9.9' }), ctx({ rules })).dropBy).toBe('to db');
+    const local = compileRules([rule({ name: 'web', match: { localPort: 40000 } })]);
+    expect(projectConnection(facts(), ctx({ rules: local })).dropBy).toBe('web');
+  });
+
+  it('ignores disabled rules, and a rule whose network does not parse matches nothing', () => {
+    expect(compileRules([rule({ enabled: false })])).toEqual([]);
+    const broken = compileRules([rule({ match: { remoteCidr: '10.0.0.0/99' } })]);
+    expect(projectConnection(facts(), ctx({ rules: broken })).dropBy).toBeNull();
+  });
+});
+
