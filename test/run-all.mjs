@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm test`: the unit tests, then the real-kernel integration tests inside a throwaway
-// network namespace (`unshare -n`, as root), then one plain summary line `N passed, N failed`.
+// `npm test`: the unit tests, then the real-kernel integration tests and the end-to-end tests
+// (the built renderer in Debian's Chromium), each inside its own throwaway network namespace
+// (`unshare -n`, as root), then one plain summary line `N passed, N failed`.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const results = join(root, 'test-results');
 const vitest = join(root, 'node_modules/vitest/vitest.mjs');
 const config = join(root, 'test/vitest.config.ts');
-rmSync(results, { recursive: true, force: true });
+for (const project of ['unit', 'integration', 'e2e']) rmSync(join(results, `${project}.json`), { force: true });
 mkdirSync(results, { recursive: true });
 
 function vitestArgs(project) {
@@ -34,16 +35,28 @@ function run(project, command, args, env = {}) {
 
 run('unit', process.execPath, vitestArgs('unit'));
 
-const missing = canUseNamespaces();
-if (missing) {
-  console.log(`\n=== integration: not run: ${missing} ===`);
-  runs.push({ project: 'integration', status: process.env.CI ? 1 : 0, skippedBecause: missing });
-} else {
-  // The integration tests refuse to touch a namespace that is the host's: tell them which one that is.
-  const hostNetns = readlinkSync('/proc/self/ns/net');
-  const inner = ['ip link set lo up', `exec "${process.execPath}" ${vitestArgs('integration').map((a) => `'${a}'`).join(' ')}`].join(' && ');
-  run('integration', 'unshare', ['-n', '--', 'sh', '-c', inner], { IDLEWATCH_HOST_NETNS: hostNetns });
+function canRunBrowser() {
+  if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) return 'Chromium is missing (apt-get install chromium)';
+  if (!existsSync(join(root, 'out/renderer/index.html'))) return 'the UI is not built (npm run build)';
+  return null;
 }
+
+/** Runs a vitest project inside a fresh network namespace with loopback up. */
+function runInNamespace(project, missing) {
+  if (missing) {
+    console.log(`\n=== ${project}: not run: ${missing} ===`);
+    runs.push({ project, status: process.env.CI ? 1 : 0, skippedBecause: missing });
+    return;
+  }
+  // The tests refuse to touch a namespace that is the host's: tell them which one that is.
+  const hostNetns = readlinkSync('/proc/self/ns/net');
+  const inner = ['ip link set lo up', `exec "${process.execPath}" ${vitestArgs(project).map((a) => `'${a}'`).join(' ')}`].join(' && ');
+  run(project, 'unshare', ['-n', '--', 'sh', '-c', inner], { IDLEWATCH_HOST_NETNS: hostNetns });
+}
+
+const namespaces = canUseNamespaces();
+runInNamespace('integration', namespaces);
+runInNamespace('e2e', namespaces ?? canRunBrowser());
 
 let passed = 0;
 let failed = 0;

@@ -4,8 +4,9 @@ import { defineConfig } from 'vitest/config';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Two projects: `unit` runs anywhere; `integration` uses the real kernel and must run
- * as root inside a throwaway network namespace (test/run-all.mjs starts it under `unshare -n`).
+ * Three projects: `unit` runs anywhere; `integration` (the real kernel) and `e2e` (the real
+ * renderer in Chromium) must run as root inside a throwaway network namespace each
+ * (test/run-all.mjs starts them under `unshare -n`).
  */
 export default defineConfig({
   root,
@@ -25,6 +26,18 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          // The real renderer in Chromium against `idlewatch serve`, in the test namespace.
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
     ],

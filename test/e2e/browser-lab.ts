@@ -1,0 +1,71 @@
+/**
+ * End-to-end lab: `idlewatch serve` as a direct child process (so the pid we kill is the
+ * server's), and Debian's Chromium through playwright-core. Runs inside the test namespace,
+ * so the page sees exactly the connections the test opens.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+
+const CLI = fileURLToPath(new URL('../../main/cli/idlewatch.mjs', import.meta.url));
+export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+
+export interface Served {
+  /** The URL with the token, as printed. */
+  url: string;
+  origin: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts browser mode on a free port with the given poll interval, and waits for its URL. */
+export async function serve({ pollIntervalMs = 2000 } = {}): Promise<Served> {
+  const config = mkdtempSync(join(tmpdir(), 'idlewatch-e2e-config-'));
+  mkdirSync(join(config, 'idlewatch'));
+  writeFileSync(join(config, 'idlewatch/preferences.json'), JSON.stringify({ pollIntervalMs, rules: [] }));
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+    env: { ...process.env, XDG_CONFIG_HOME: config },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${output}`)), 30_000);
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const match = /serving on (http:\/\/\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`serve exited (${code}): ${output}`)));
+  });
+  return {
+    url,
+    origin: new URL(url).origin,
+    process: child,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+export function screenshotPath(name: string): string {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return join(SCREENSHOTS, `${name}.png`);
+}
