@@ -1,6 +1,9 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
 
 /**
  * electron-vite build of the desktop app: main process, preload and the Svelte renderer.
@@ -10,21 +13,32 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(__dirname, 'main/electron/main.ts') } },
+      // An ES module (package.json "type": "module", Electron ≥ 28): out/main/index.js.
+      // Runtime dependencies (zod, ipaddr.js, …) stay in node_modules, which electron-builder
+      // packages from "dependencies"; electron and node: built-ins are always external.
+      externalizeDeps: true,
+      rolldownOptions: { input: { index: resolve(root, 'main/electron/main.ts') } },
     },
   },
   preload: {
     build: {
       outDir: 'out/preload',
-      rollupOptions: { input: { index: resolve(__dirname, 'main/electron/preload.ts') } },
+      // A sandboxed preload cannot be an ES module and its require() knows only 'electron' and a
+      // few built-ins (electronjs.org/docs/latest/tutorial/sandbox#preload-scripts): one CommonJS
+      // file with every dependency (zod via the contract) bundled in.
+      externalizeDeps: false,
+      rolldownOptions: {
+        input: { index: resolve(root, 'main/electron/preload.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs', codeSplitting: false },
+      },
     },
   },
   renderer: {
-    root: resolve(__dirname, 'renderer'),
+    root: resolve(root, 'renderer'),
     plugins: [svelte()],
     build: {
-      outDir: resolve(__dirname, 'out/renderer'),
-      rollupOptions: { input: { index: resolve(__dirname, 'renderer/index.html') } },
+      outDir: resolve(root, 'out/renderer'),
+      rolldownOptions: { input: { index: resolve(root, 'renderer/index.html') } },
     },
   },
 });

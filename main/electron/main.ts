@@ -1,25 +1,10 @@
-import { app, BrowserWindow } from 'electron';
-import { join } from 'node:path';
-
 /**
- * The desktop shell. It opens one locked-down window on the renderer; the typed API over IPC
- * arrives with the desktop-app issue (#3).
+ * Entry of the Electron main process, bundled by electron-vite to out/main/index.js as an ES
+ * module (package.json "type": "module"). ES modules have no CommonJS directory globals: the
+ * build's layout is found from import.meta.url.
  */
-function createWindow(): BrowserWindow {
-  const window = new BrowserWindow({
-    width: 1280,
-    height: 800,
-    title: 'Idlewatch',
-    webPreferences: {
-      preload: join(__dirname, '../preload/index.js'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-    },
-  });
-  void window.loadFile(join(__dirname, '../renderer/index.html'));
-  return window;
-}
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startDesktopApp } from './desktop-app';
 
-void app.whenReady().then(createWindow);
-app.on('window-all-closed', () => app.quit());
+startDesktopApp({ outDir: join(dirname(fileURLToPath(import.meta.url)), '..') });

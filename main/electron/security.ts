@@ -1,0 +1,109 @@
+/**
+ * Every Electron security rule of the desktop app, in one place (STYLE.md point 8). Each rule
+ * names the item of the Electron security checklist it implements:
+ * https://www.electronjs.org/docs/latest/tutorial/security
+ *
+ * The IPC sender check (checklist #17) lives with the IPC wrapper in ipc.ts; the preload's narrow
+ * surface (checklist #20) is preload.ts.
+ */
+import { app, shell, type Session, type WebContents, type WebPreferences } from 'electron';
+
+/**
+ * The renderer's Content-Security-Policy (checklist #7 "Define a Content Security Policy").
+ * Inline styles are allowed because Svelte and Vite inject <style> elements; scripts are not.
+ * The policy is repeated as a <meta> tag in renderer/index.html because Electron documents the
+ * header route as unreliable for file:// pages (electron/electron#14768).
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The webPreferences of every window the app opens. */
+export function secureWebPreferences(preloadPath: string): WebPreferences {
+  return {
+    preload: preloadPath,
+    // #3 "Enable Context Isolation": the preload's world and Electron internals stay out of the page's reach.
+    contextIsolation: true,
+    // #4 "Enable process sandboxing": the renderer has no Node.js, only what the preload exposes.
+    sandbox: true,
+    // #2 "Do not enable Node.js integration for remote content" (nor for ours), in workers and frames too.
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    // #6 "Do not disable webSecurity".
+    webSecurity: true,
+    // #8 "Do not enable allowRunningInsecureContent".
+    allowRunningInsecureContent: false,
+    // #9 "Do not enable experimental features"; #10 "Do not use enableBlinkFeatures" (left unset).
+    experimentalFeatures: false,
+    // #12 "Verify WebView options before creation": there is no <webview> at all.
+    webviewTag: false,
+    // #13 "Disable or limit navigation": a file dropped on the window must not replace the app.
+    navigateOnDragDrop: false,
+    // A page stuck in a loop of alert() cannot lock the window.
+    safeDialogs: true,
+  };
+}
+
+/**
+ * Rules that must be in place before `app` is ready: #4 "Enable process sandboxing" for every
+ * renderer, whatever its webPreferences say (app.enableSandbox is refused after ready).
+ */
+export function applyProcessRules(): void {
+  app.enableSandbox();
+}
+
+/** Session-wide rules; call once the app is ready, before any window loads. */
+export function applySessionRules(session: Session): void {
+  // #7 "Define a Content Security Policy": on every response, replacing whatever the server sent.
+  session.webRequest.onHeadersReceived((details, callback) => {
+    const responseHeaders = Object.fromEntries(
+      Object.entries(details.responseHeaders ?? {}).filter(([name]) => name.toLowerCase() !== 'content-security-policy'),
+    );
+    callback({ responseHeaders: { ...responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  // #5 "Handle session permission requests from remote content": the app needs no camera,
+  // notifications, geolocation, clipboard or anything else a page can ask for.
+  session.setPermissionRequestHandler((_webContents, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
+}
+
+/**
+ * Rules for each web contents the app creates (registered through app 'web-contents-created',
+ * so a contents nobody planned for gets them too).
+ */
+export function applyWebContentsRules(contents: WebContents, isAppUrl: (url: string) => boolean): void {
+  // #13 "Disable or limit navigation": the page may reload itself, never go elsewhere.
+  // (Subframes cannot load anything foreign in the first place: CSP default-src 'self'.)
+  contents.on('will-navigate', (event) => {
+    if (!isAppUrl(event.url)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event) => {
+    if (!isAppUrl(event.url)) event.preventDefault();
+  });
+  // #14 "Disable or limit the creation of new windows"; #15 "Do not use shell.openExternal with
+  // untrusted content": only https links leave the app, and in the OS browser.
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isExternalLinkAllowed(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  // #12 "Verify WebView options before creation": webviewTag is off; refuse any attempt anyway.
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+}
+
+/** #15: an https URL with a host is the only kind handed to the OS (no file:, smb:, custom schemes). */
+export function isExternalLinkAllowed(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' && parsed.hostname !== '';
+  } catch {
+    return false;
+  }
+}

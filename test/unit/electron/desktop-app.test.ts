@@ -1,0 +1,125 @@
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { callChannel, METHOD_NAMES } from '../../../shared/api/contract';
+import { startDesktopApp } from '../../../main/electron/desktop-app';
+import { createIdlewatchService } from '../../../main/core/service';
+import { preferencesFile } from '../../../main/core/preferences-file';
+import { createPlatformAdapter } from '../../../main/platform/index';
+import { app, APP_FILE, dialog, FakeBrowserWindow, ipcMain, Menu, OUT_DIR, resetFakes, session } from './fake-electron';
+
+vi.mock('electron', async () => await import('./fake-electron'));
+
+const adapter = { platform: 'linux', close: vi.fn() };
+const service = { api: {}, subscribe: vi.fn(() => () => undefined), close: vi.fn() };
+vi.mock('../../../main/platform/index', () => ({ createPlatformAdapter: vi.fn(() => adapter) }));
+vi.mock('../../../main/core/service', () => ({ createIdlewatchService: vi.fn(async () => service) }));
+vi.mock('../../../main/core/preferences-file', () => ({ preferencesFile: vi.fn((path: string) => ({ path })) }));
+
+const rendererUrlBefore = process.env.ELECTRON_RENDERER_URL;
+afterAll(() => {
+  if (rendererUrlBefore === undefined) delete process.env.ELECTRON_RENDERER_URL;
+  else process.env.ELECTRON_RENDERER_URL = rendererUrlBefore;
+});
+
+beforeEach(() => {
+  resetFakes();
+  vi.mocked(createPlatformAdapter).mockImplementation(() => adapter as never);
+  delete process.env.ELECTRON_RENDERER_URL;
+});
+
+async function started() {
+  startDesktopApp({ outDir: OUT_DIR });
+  await vi.waitFor(() => expect(FakeBrowserWindow.instances).toHaveLength(1));
+  return FakeBrowserWindow.instances[0]!;
+}
+
+describe('starting the desktop app', () => {
+  it('sandboxes every renderer before the app is ready', () => {
+    startDesktopApp({ outDir: OUT_DIR });
+    expect(app.enableSandbox).toHaveBeenCalledOnce();
+    expect(app.enableSandbox.mock.invocationCallOrder[0]).toBeLessThan(app.whenReady.mock.invocationCallOrder[0]!);
+  });
+
+  it('a second instance quits without opening anything', async () => {
+    app.requestSingleInstanceLock.mockImplementation(() => false);
+    startDesktopApp({ outDir: OUT_DIR });
+    expect(app.quit).toHaveBeenCalledOnce();
+    expect(app.whenReady).not.toHaveBeenCalled();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(FakeBrowserWindow.instances).toHaveLength(0);
+    expect(createIdlewatchService).not.toHaveBeenCalled();
+  });
+
+  it('the first instance is brought forward when a second one starts', async () => {
+    const window = await started();
+    window.minimized = true;
+    app.emit('second-instance');
+    expect(window.restore).toHaveBeenCalledOnce();
+    expect(window.focus).toHaveBeenCalledOnce();
+  });
+
+  it('runs the core on this platform’s adapter, with preferences in userData', async () => {
+    await started();
+    expect(preferencesFile).toHaveBeenCalledWith('/home/admin/.config/Idlewatch/preferences.json');
+    expect(createIdlewatchService).toHaveBeenCalledWith(adapter, { path: '/home/admin/.config/Idlewatch/preferences.json' });
+  });
+
+  it('serves every API method over IPC before the window exists', async () => {
+    const window = await started();
+    expect([...ipcMain.handlers.keys()].sort()).toEqual(METHOD_NAMES.map(callChannel).sort());
+    expect(ipcMain.handle.mock.invocationCallOrder.at(-1)).toBeLessThan(window.loadFile.mock.invocationCallOrder[0]!);
+  });
+
+  it('installs the CSP and permission rules on the session before the window is created', async () => {
+    const window = await started();
+    const { webRequest, setPermissionRequestHandler } = session.defaultSession;
+    expect(webRequest.onHeadersReceived).toHaveBeenCalledOnce();
+    expect(setPermissionRequestHandler).toHaveBeenCalledOnce();
+    expect(webRequest.onHeadersReceived.mock.invocationCallOrder[0]).toBeLessThan(window.loadFile.mock.invocationCallOrder[0]!);
+  });
+
+  it('the window’s contents get the navigation and window-open rules', async () => {
+    const window = await started();
+    expect(window.webContents.navigate('will-navigate', 'https://example.com/')).toBe(true);
+    expect(window.webContents.windowOpenHandler!({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
+  });
+
+  it('opens the built renderer with the built CommonJS preload in a packaged app', async () => {
+    process.env.ELECTRON_RENDERER_URL = 'http://localhost:5173';
+    const window = await started();
+    expect(window.loadFile).toHaveBeenCalledExactlyOnceWith(APP_FILE);
+    expect(window.options.webPreferences).toMatchObject({ preload: `${OUT_DIR}/preload/index.cjs` });
+  });
+
+  it('uses the dev server electron-vite names in an unpackaged app, and offers reload', async () => {
+    app.isPackaged = false;
+    process.env.ELECTRON_RENDERER_URL = 'http://localhost:5173';
+    const window = await started();
+    expect(window.loadURL).toHaveBeenCalledExactlyOnceWith('http://localhost:5173/');
+    const view = Menu.buildFromTemplate.mock.calls[0]![0] as { label?: string; submenu?: { role?: string }[] }[];
+    expect(view.find((item) => item.label === '&View')!.submenu!.map((item) => item.role)).toContain('reload');
+  });
+
+  it('quitting removes the IPC handlers and closes the core and its helper process', async () => {
+    await started();
+    app.emit('will-quit');
+    expect(ipcMain.handlers.size).toBe(0);
+    expect(service.close).toHaveBeenCalledOnce();
+    expect(adapter.close).toHaveBeenCalledOnce();
+  });
+
+  it('quits when its window is closed', async () => {
+    await started();
+    app.emit('window-all-closed');
+    expect(app.quit).toHaveBeenCalledOnce();
+  });
+
+  it('on a platform it cannot read, says why and exits', async () => {
+    vi.mocked(createPlatformAdapter).mockImplementation(() => {
+      throw new Error('Idlewatch cannot read the socket table on darwin yet; Linux is supported.');
+    });
+    startDesktopApp({ outDir: OUT_DIR });
+    await vi.waitFor(() => expect(app.exit).toHaveBeenCalledWith(1));
+    expect(dialog.showErrorBox).toHaveBeenCalledWith('Idlewatch cannot start', expect.stringContaining('darwin'));
+    expect(FakeBrowserWindow.instances).toHaveLength(0);
+  });
+});

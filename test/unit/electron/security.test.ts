@@ -1,0 +1,144 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Session, WebContents } from 'electron';
+import {
+  applyProcessRules,
+  applySessionRules,
+  applyWebContentsRules,
+  CONTENT_SECURITY_POLICY,
+  isExternalLinkAllowed,
+  secureWebPreferences,
+} from '../../../main/electron/security';
+import { APP_URL, app, FakeWebContents, fakeSession, resetFakes, shell } from './fake-electron';
+
+vi.mock('electron', async () => await import('./fake-electron'));
+
+beforeEach(resetFakes);
+
+const isAppUrl = (url: string) => url.split('#')[0] === APP_URL;
+
+describe('secure webPreferences', () => {
+  it('isolate, sandbox and strip Node from the renderer, with nothing loosened', () => {
+    expect(secureWebPreferences('/opt/idlewatch/out/preload/index.cjs')).toEqual({
+      preload: '/opt/idlewatch/out/preload/index.cjs',
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      safeDialogs: true,
+    });
+  });
+});
+
+describe('process rules', () => {
+  it('sandbox every renderer, whatever its webPreferences say', () => {
+    applyProcessRules();
+    expect(app.enableSandbox).toHaveBeenCalledOnce();
+  });
+});
+
+describe('session rules', () => {
+  function installed() {
+    const session = fakeSession();
+    applySessionRules(session as unknown as Session);
+    return session;
+  }
+
+  it('the CSP is exactly the strict policy of the design', () => {
+    expect(CONTENT_SECURITY_POLICY).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; " +
+        "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    );
+  });
+
+  it('every response carries our CSP, replacing any the server sent and keeping its other headers', () => {
+    const listener = installed().webRequest.onHeadersReceived.mock.calls[0]![0];
+    const callback = vi.fn();
+    listener(
+      { responseHeaders: { 'content-security-policy': ["default-src *; script-src 'unsafe-eval'"], 'Content-Type': ['text/html'] } },
+      callback,
+    );
+    expect(callback).toHaveBeenCalledWith({
+      responseHeaders: { 'Content-Type': ['text/html'], 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] },
+    });
+  });
+
+  it('a response without headers still gets the CSP', () => {
+    const listener = installed().webRequest.onHeadersReceived.mock.calls[0]![0];
+    const callback = vi.fn();
+    listener({}, callback);
+    expect(callback).toHaveBeenCalledWith({ responseHeaders: { 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+
+  it.each(['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen'])(
+    'a page asking for %s is refused',
+    (permission) => {
+      const session = installed();
+      const requestHandler = session.setPermissionRequestHandler.mock.calls[0]![0];
+      const callback = vi.fn();
+      requestHandler({}, permission, callback, {});
+      expect(callback).toHaveBeenCalledExactlyOnceWith(false);
+      const checkHandler = session.setPermissionCheckHandler.mock.calls[0]![0];
+      expect(checkHandler({}, permission, 'file://', {})).toBe(false);
+    },
+  );
+});
+
+describe('web contents rules', () => {
+  function guarded(url = APP_URL) {
+    const contents = new FakeWebContents(url);
+    applyWebContentsRules(contents as unknown as WebContents, isAppUrl);
+    return contents;
+  }
+
+  it.each(['https://example.com/', 'http://127.0.0.1:8080/', 'file:///etc/passwd', 'javascript:alert(1)', 'data:text/html,hi'])(
+    'navigating or redirecting the window to %s is prevented',
+    (url) => {
+      const contents = guarded();
+      expect(contents.navigate('will-navigate', url)).toBe(true);
+      expect(contents.navigate('will-redirect', url)).toBe(true);
+    },
+  );
+
+  it('the page may reload itself', () => {
+    const contents = guarded();
+    expect(contents.navigate('will-navigate', APP_URL)).toBe(false);
+    expect(contents.navigate('will-navigate', `${APP_URL}#/connections`)).toBe(false);
+  });
+
+  it('window.open is always denied; only https links go to the OS browser', () => {
+    const contents = guarded();
+    const open = (url: string) => contents.windowOpenHandler!({ url });
+
+    expect(open('https://www.kernel.org/doc/Documentation/networking/ip-sysctl.txt')).toEqual({ action: 'deny' });
+    expect(shell.openExternal).toHaveBeenCalledExactlyOnceWith('https://www.kernel.org/doc/Documentation/networking/ip-sysctl.txt');
+
+    for (const url of ['http://example.com/', 'file:///etc/shadow', 'smb://host/share', 'javascript:alert(1)', APP_URL, 'not a url']) {
+      expect(open(url)).toEqual({ action: 'deny' });
+    }
+    expect(shell.openExternal).toHaveBeenCalledOnce();
+  });
+
+  it('a <webview> is never attached', () => {
+    const contents = guarded();
+    const event = { preventDefault: vi.fn() };
+    contents.emit('will-attach-webview', event, {}, {});
+    expect(event.preventDefault).toHaveBeenCalledOnce();
+  });
+
+  it.each([
+    ['https://example.com/a?b#c', true],
+    ['http://example.com/', false],
+    ['https://', false],
+    ['file:///tmp/x.html', false],
+    ['mailto:root@example.com', false],
+    ['', false],
+  ])('an external link to %j is allowed: %s', (url, allowed) => {
+    expect(isExternalLinkAllowed(url)).toBe(allowed);
+  });
+});
