@@ -53,7 +53,7 @@ export interface RunningHolders {
 }
 
 /** Starts every holder and resolves once all of them printed READY. */
-export async function startHolders(plan: SocketPlan): Promise<RunningHolders> {
+export async function startHolders(plan: SocketPlan, { touchPerSecond = 0 } = {}): Promise<RunningHolders> {
   const children: ChildProcess[] = [];
   const stop = () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -67,6 +67,8 @@ export async function startHolders(plan: SocketPlan): Promise<RunningHolders> {
           '--source', holder.source,
           '--connections', String(holder.connections),
           '--keepalive-every', String(KEEPALIVE_EVERY),
+          // spread the touches over the holders in proportion to their connections
+          '--touch-per-second', String(Math.round((touchPerSecond * holder.connections) / Math.max(1, plan.connections))),
         ], { stdio: ['pipe', 'pipe', 'inherit'] });
         children.push(child);
         return waitForReady(child);

@@ -4,7 +4,11 @@
 // away. Several holders share the work because one process may hold at most 20,000 fds.
 //
 //   node socket-holder.mjs --ports 9000,9001 --source 127.0.0.2 --connections 8000 \
-//        --keepalive-every 10 --concurrency 256
+//        --keepalive-every 10 --concurrency 256 [--touch-per-second 100]
+//
+// With --touch-per-second N it sends one byte on N of its connections every second, picked in
+// turn, so N connections (2N sockets) show fresh activity each second: the render benchmark's
+// "1% of rows change" workload.
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 
@@ -16,6 +20,7 @@ const { values } = parseArgs({
     connections: { type: 'string' },
     'keepalive-every': { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '256' },
+    'touch-per-second': { type: 'string', default: '0' },
   },
 });
 
@@ -25,6 +30,7 @@ const sourceAddress = values.source;
 const target = Number(values.connections);
 const keepaliveEvery = Number(values['keepalive-every']);
 const concurrency = Number(values.concurrency);
+const touchPerSecond = Number(values['touch-per-second']);
 
 // References to every socket, so nothing is garbage-collected or closed behind our back.
 const held = { servers: [], accepted: [], clients: [] };
@@ -92,4 +98,14 @@ try {
   maybeReady(); // the last accept may have come before the last connect resolved, or after
 } catch (error) {
   fail(error.message);
+}
+
+if (touchPerSecond > 0) {
+  let cursor = 0;
+  setInterval(() => {
+    for (let i = 0; i < touchPerSecond && held.clients.length; i++) {
+      held.clients[cursor].write('.');
+      cursor = (cursor + 1) % held.clients.length;
+    }
+  }, 1000);
 }
