@@ -71,3 +71,27 @@ describe('idlewatch snapshot on the real kernel', () => {
     expect(run.stdout).toBe('');
   });
 });
+
+describe('idlewatch start where no desktop can open', () => {
+  it('says why and serves the app to a browser instead, printing the URL', async () => {
+    const { spawn } = await import('node:child_process');
+    const env = { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '', XDG_CONFIG_HOME: '/tmp/idlewatch-start-test' };
+    const child = spawn(process.execPath, [cli, 'start', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(output)), 20_000);
+      const read = (d: Buffer) => {
+        output += d.toString();
+        if (/serving on http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}/.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout.on('data', read);
+      child.stderr.on('data', read);
+    });
+    child.kill('SIGTERM');
+    expect(output).toMatch(/cannot open its desktop window: (the Electron runtime is not installed|there is no display)/);
+  });
+});
+
