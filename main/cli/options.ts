@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TCP_STATES, type TcpState } from '../../shared/model';
 
 /** A mistake in how the command was called: printed with the usage hint, exit code 2. */
@@ -66,18 +66,17 @@ function bindAddress(value: string | undefined): string {
   throw new UsageError(`--host expects an IP address such as 127.0.0.1 or ::1, got "${value}"`);
 }
 
-function parseServe(command: 'serve' | 'start', rest: string[]): ServeCommand {
-  let values;
+/** parseArgs, strict, with its complaints turned into usage errors. */
+function strictArgs<const O extends ParseArgsConfig['options']>(args: string[], options: O) {
   try {
-    ({ values } = parseArgs({
-      args: rest,
-      strict: true,
-      allowPositionals: false,
-      options: { port: { type: 'string' }, host: { type: 'string' } },
-    }));
+    return parseArgs({ args, strict: true, allowPositionals: false, options }).values;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+function parseServe(command: 'serve' | 'start', rest: string[]): ServeCommand {
+  const values = strictArgs(rest, { port: { type: 'string' }, host: { type: 'string' } });
   const port = values.port === undefined ? 8787 : Number(values.port);
   if (values.port !== undefined && (!/^\d+$/.test(values.port) || port > 65535)) {
     throw new UsageError(`--port expects a port number from 0 to 65535, got "${values.port}"`);
@@ -90,22 +89,12 @@ export function parseCommand(argv: string[]): Command {
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command === 'serve' || command === 'start') return parseServe(command, rest);
   if (command !== 'snapshot') throw new UsageError(`unknown command "${command}"`);
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: rest,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        json: { type: 'boolean', default: false },
-        'middlebox-idle': { type: 'string' },
-        'idle-min': { type: 'string' },
-        state: { type: 'string' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const values = strictArgs(rest, {
+    json: { type: 'boolean', default: false },
+    'middlebox-idle': { type: 'string' },
+    'idle-min': { type: 'string' },
+    state: { type: 'string' },
+  });
   return {
     command: 'snapshot',
     json: values.json ?? false,
