@@ -1,3 +1,5 @@
+import './zod-config';
+import './app.css';
 import { mount } from 'svelte';
 import App from './App.svelte';
 

@@ -3,3 +3,6 @@ declare module '*.svelte' {
   const component: Component;
   export default component;
 }
+
+/** Stylesheets are bundled by Vite; importing one only adds it to the page. */
+declare module '*.css';

@@ -1,0 +1,28 @@
+/** The table's columns: header text, what a tooltip explains, alignment and width. */
+import type { SortColumn } from './table-model';
+
+export interface ColumnDef {
+  id: SortColumn;
+  label: string;
+  /** Says what the column means (header tooltip). */
+  title: string;
+  numeric?: boolean;
+  /** A CSS grid track. */
+  width: string;
+}
+
+export const COLUMNS: readonly ColumnDef[] = [
+  { id: 'state', label: 'State', title: 'TCP state', width: '104px' },
+  { id: 'local', label: 'Local', title: 'Local address and port', width: 'minmax(130px, 1.1fr)' },
+  { id: 'remote', label: 'Remote', title: 'Peer address and port', width: 'minmax(130px, 1.1fr)' },
+  { id: 'process', label: 'Process', title: 'Process id and command', width: 'minmax(120px, 1fr)' },
+  { id: 'user', label: 'User', title: 'Owner of the socket', width: 'minmax(64px, 0.5fr)' },
+  { id: 'idle', label: 'Idle', title: 'Time since the last packet from the peer', numeric: true, width: '68px' },
+  { id: 'keepalive', label: 'KA', title: 'Keepalive (SO_KEEPALIVE) on or off', width: '40px' },
+  { id: 'probes', label: 'Probes', title: 'Keepalive probes sent and not answered', numeric: true, width: '56px' },
+  { id: 'nextProbe', label: 'Next probe', title: 'Countdown to the next keepalive probe', numeric: true, width: '82px' },
+  { id: 'drop', label: 'Drop in', title: 'Countdown to the drop if the peer stays silent', numeric: true, width: '82px' },
+  { id: 'dropBy', label: 'Dropped by', title: 'What drops it: kernel keepalive, retransmission, TCP_USER_TIMEOUT, or an idle-timeout rule', width: 'minmax(110px, 0.9fr)' },
+];
+
+export const GRID_TEMPLATE = COLUMNS.map((c) => c.width).join(' ');
