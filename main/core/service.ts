@@ -31,7 +31,9 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
   const preferences: Preferences = { ...DEFAULT_PREFERENCES, ...((await store.load().catch(() => null)) ?? {}) };
   const events = new EventEmitter();
   events.setMaxListeners(0);
-  const emit = <E extends EventName>(event: E, payload: EventPayload<E>) => events.emit(event, payload);
+  // Prefixed: a bare 'error' on an EventEmitter with no listener would throw and end the process.
+  const channel = (event: EventName) => `api:${event}`;
+  const emit = <E extends EventName>(event: E, payload: EventPayload<E>) => events.emit(channel(event), payload);
 
   const poller = new Poller(adapter, preferences.pollIntervalMs, preferences.rules, {
     delta: (delta) => emit('delta', delta),
@@ -69,8 +71,8 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
   };
 
   const subscribe: Subscribe = (event, listener) => {
-    events.on(event, listener);
-    return () => events.off(event, listener);
+    events.on(channel(event), listener);
+    return () => events.off(channel(event), listener);
   };
 
   return { api, subscribe, close: () => poller.stop() };

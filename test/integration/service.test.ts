@@ -79,6 +79,17 @@ describe('the core service polling the real kernel', () => {
     await nextDelta(() => true);
   });
 
+  it('goes on polling when the socket-table helper dies between polls', async () => {
+    const { readdirSync, readFileSync, readlinkSync } = await import('node:fs');
+    const children = readdirSync('/proc/self/task').flatMap((t) => readFileSync(`/proc/self/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean));
+    const helper = children.map(Number).find((pid) => readlinkSync(`/proc/${pid}/exe`).endsWith('idlewatch-sockdiag'));
+    expect(helper).toBeDefined();
+    process.kill(helper!, 'SIGKILL');
+    const after = await nextDelta(() => true, 5000);
+    expect(after.seq).toBeGreaterThan(0);
+    expect((await service.api.getPollState()).lastError).toBeNull();
+  });
+
   it('the whole snapshot matches what the deltas built', async () => {
     const snap = await service.api.getSnapshot();
     expect(snap.connections.length).toBeGreaterThan(0);

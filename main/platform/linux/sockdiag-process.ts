@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const END_OF_ANSWER = Buffer.from('\n.\n');
+/** Far above a 100k-socket snapshot (~0.5 s): only a helper that hangs reaches it. */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 /** Where the compiled helper lives: beside the sources in a checkout, beside out/main in a build. */
 export function sockdiagBinaryPath(): string {
@@ -58,11 +60,15 @@ export class SockdiagProcess {
   }
 
   private start(): ChildProcessWithoutNullStreams {
-    if (this.child && this.child.exitCode === null && !this.child.killed) return this.child;
+    if (this.child) return this.child;
     const child = spawn(this.binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stderr.setEncoding('utf8');
     child.on('error', () => undefined); // surfaced through the pending request
     child.stdin.on('error', () => undefined);
+    // Forget a helper that died between requests (killed, crashed): the next request starts a new one.
+    child.once('exit', () => {
+      if (this.child === child) this.child = null;
+    });
     this.child = child;
     return child;
   }
@@ -72,8 +78,16 @@ export class SockdiagProcess {
     const decoder = new StringDecoder('utf8');
     return new Promise((resolve, reject) => {
       const tail: Buffer[] = [];
+      // A helper that stops answering (stuck in the kernel, stopped by a debugger) must not stop polling for good.
+      const timer = setTimeout(() => {
+        cleanup();
+        this.child = null;
+        child.kill('SIGKILL');
+        reject(new Error(`idlewatch-sockdiag did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`));
+      }, REQUEST_TIMEOUT_MS);
       let stderr = '';
       const cleanup = () => {
+        clearTimeout(timer);
         child.stdout.off('data', onData);
         child.stderr.off('data', onStderr);
         child.off('exit', onExit);

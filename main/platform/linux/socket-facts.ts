@@ -57,6 +57,21 @@ export interface Names {
   users: ReadonlyMap<number, string>;
 }
 
+/**
+ * How long after the dump began the kernel filled this record. tcp_info ages (lastrcv, …) are
+ * counted from that moment; a 100k-socket dump spans hundreds of ms, so without this the same
+ * idle connection would seem to move between polls.
+ */
+function fillDelayMs(time: DumpTime, fill: Fill | null): number {
+  if (!fill) return 0;
+  return Math.max(0, Number((fill.startNs + fill.endNs) / 2n - time.monotonicNs) / 1e6);
+}
+
+/** An age read at the record's fill, as of the dump's start (`takenAt`). */
+function ageAtDumpStart(ageMs: number | null, delayMs: number): number | null {
+  return ageMs === null ? null : Math.max(0, Math.round(ageMs - delayMs));
+}
+
 export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names): SocketFacts {
   const state = tcpStateName(s.state);
   const timer = timerKind(s.timer);
@@ -64,6 +79,7 @@ export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names): Sock
   const msPerJiffy = 1000 / time.clock.hz;
   const connected = CONNECTED.has(state);
   const hasInfo = connected && s.lastDataRecvMs !== null && s.lastAckRecvMs !== null;
+  const delayMs = fillDelayMs(time, s.fill);
   // An established socket with SO_KEEPALIVE always has its keepalive timer armed
   // (tcp_keepalive_timer re-arms itself), so no timer means keepalive is off.
   const inferredKeepalive = KEEPALIVE_STATES.has(state) ? (timer === 'keepalive' ? true : timer === 'none' ? false : null) : null;
@@ -89,9 +105,9 @@ export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names): Sock
     probesSent: s.probes ?? (timer === 'keepalive' || timer === 'probe' ? s.retrans : 0),
     retransmits: s.retransmits ?? (timer === 'retransmit' ? s.retrans : 0),
     rtoMs: connected && s.rtoUs !== null ? s.rtoUs / 1000 : null,
-    idleMs: hasInfo ? Math.min(s.lastDataRecvMs!, s.lastAckRecvMs!) : null,
-    lastSendMs: connected ? s.lastDataSentMs : null,
-    lastDataMs: hasInfo && s.lastDataSentMs !== null ? Math.min(s.lastDataRecvMs!, s.lastDataSentMs) : null,
+    idleMs: hasInfo ? ageAtDumpStart(Math.min(s.lastDataRecvMs!, s.lastAckRecvMs!), delayMs) : null,
+    lastSendMs: connected ? ageAtDumpStart(s.lastDataSentMs, delayMs) : null,
+    lastDataMs: hasInfo && s.lastDataSentMs !== null ? ageAtDumpStart(Math.min(s.lastDataRecvMs!, s.lastDataSentMs), delayMs) : null,
     keepalive: s.sockopts ? s.sockopts.keepalive : inferredKeepalive,
     socketKeepalive: s.sockopts
       ? {

@@ -85,6 +85,14 @@ describe('toSocketFacts', () => {
     expect(long - short).toBe(20);
   });
 
+  it('counts idle times from the dump’s start, not from when the kernel filled the record', () => {
+    const ka = out.sockets.find((s) => s.localPort === 47666)!;
+    const late = { startNs: 762241039686n + 150_000_000n, endNs: 762241039686n + 150_000_000n };
+    // read 150 ms into the dump: 1828 ms idle then was 1678 ms idle when the dump began
+    expect(toSocketFacts({ ...ka, fill: late }, time, names)).toMatchObject({ idleMs: 1678, lastSendMs: 1678, lastDataMs: 1678 });
+    expect(toSocketFacts({ ...ka, fill: null }, time, names).idleMs).toBe(1828);
+  });
+
   it('gives every socket a distinct id', () => {
     expect(new Set(facts.map((f) => f.id)).size).toBe(facts.length);
   });
