@@ -88,8 +88,10 @@ export class Poller {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
+      const started = Date.now();
       void this.pollOnce().then(() => {
-        if (this.running && !this.timer) this.schedule(this.intervalMs);
+        // Keep the cadence: a poll that took 600 ms of a 1 s interval is followed 400 ms later.
+        if (this.running && !this.timer) this.schedule(Math.max(0, this.intervalMs - (Date.now() - started)));
       });
     }, delayMs);
   }
