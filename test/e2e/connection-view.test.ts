@@ -154,4 +154,13 @@ describe('the connection view in Chromium', () => {
     await expect.poll(() => pane.count()).toBe(0);
     await page.close();
   });
+
+  it('explains the kernel settings in plain words', async () => {
+    const page = await openApp('dark');
+    await page.getByRole('button', { name: 'Kernel settings' }).click();
+    const pane = page.getByRole('complementary', { name: 'Details' });
+    await expect.poll(() => pane.innerText(), { timeout: 10_000 }).toMatch(/A silent peer is detected 5 s after its last packet/);
+    await page.screenshot({ path: screenshotPath('kernel-pane-dark') });
+    await page.close();
+  });
 });

@@ -15,6 +15,7 @@ import {
 } from '../../../shared/api/contract';
 import type { IdleRule } from '../../../shared/rules';
 import type { Connection } from '../../../shared/model';
+import { connection as fixture } from '../../fixtures/connection';
 
 const rule: IdleRule = { id: 'nat', name: 'AWS NAT Gateway', kind: 'middlebox', idleTimeoutSec: 350, match: { remoteCidr: '10.0.0.0/8', remotePort: 5432 }, enabled: true };
 
@@ -71,13 +72,7 @@ describe('API methods validate their arguments', () => {
   });
 });
 
-const connection: Connection = {
-  id: 'i1', family: 'ipv4', state: 'ESTABLISHED', localAddress: '10.0.0.1', localPort: 40000, remoteAddress: '10.0.0.2', remotePort: 5432,
-  pid: 1, process: 'psql', uid: 0, user: 'root', inode: 1, sendQueue: 0, recvQueue: 0, timer: 'keepalive', timerExpiresAt: 1, probesSent: 0,
-  retransmits: 0, rtoMs: 204, idleMs: 1000, lastSendMs: 1000, lastDataMs: 1000, keepalive: true, socketKeepalive: null, nextProbeAt: 2,
-  dropAt: 3, dropWindow: [3, 4], dropReason: 'keepalive', dropBy: null, atRisk: false,
-  effective: { timeSec: 600, intervalSec: 60, probes: 5, userTimeoutMs: 0, source: 'assumed' },
-};
+const connection: Connection = fixture();
 const head = {
   seq: 2, takenAt: 1, pollMs: 12,
   host: { hostname: 'h', platform: 'linux', distro: 'Debian', release: '12', kernel: '6.1', arch: 'x64' },

@@ -2,44 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { snapshotJsonChunks } from '../../../main/cli/snapshot-json';
 import { formatSnapshotTable } from '../../../main/cli/snapshot-table';
 import type { Connection, Snapshot } from '../../../shared/model';
+import { connection as fixture } from '../../fixtures/connection';
 
 const NOW = 1_800_000_000_000;
 
 function connection(i: number, over: Partial<Connection> = {}): Connection {
-  return {
+  return fixture({
     id: `c${i}`,
-    family: 'ipv4',
-    state: 'ESTABLISHED',
-    localAddress: '10.0.0.1',
     localPort: 40000 + i,
-    remoteAddress: '10.0.0.2',
-    remotePort: 5432,
     pid: 100 + i,
-    process: 'psql',
-    uid: 1000,
-    user: 'alice',
     inode: 1000 + i,
-    sendQueue: 0,
-    recvQueue: 0,
-    timer: 'keepalive',
     timerExpiresAt: NOW + 60_000,
-    probesSent: 0,
-    retransmits: 0,
-    rtoMs: 204,
     idleMs: 540_000,
     lastSendMs: 540_000,
     lastDataMs: 540_000,
-    keepalive: true,
-    socketKeepalive: null,
     nextProbeAt: NOW + 60_000,
     dropAt: NOW + 360_000,
     dropWindow: [NOW + 360_000, NOW + 380_000],
-    dropReason: 'keepalive',
-    dropBy: null,
-    atRisk: false,
-    effective: { timeSec: 600, intervalSec: 60, probes: 5, userTimeoutMs: 0, source: 'assumed' },
     ...over,
-  };
+  });
 }
 
 function snapshot(connections: Connection[]): Snapshot {

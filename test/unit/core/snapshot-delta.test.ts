@@ -1,30 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { SnapshotView } from '../../../shared/api/contract';
 import type { Connection } from '../../../shared/model';
+import { connection, snapshotView } from '../../fixtures/connection';
 import { applyDelta, diffSnapshot, sameConnection, type KnownConnection } from '../../../shared/snapshot-delta';
 
 const T0 = 1_800_000_000_000;
 
 function conn(id: string, over: Partial<Connection> = {}): Connection {
-  return {
-    id, family: 'ipv4', state: 'ESTABLISHED', localAddress: '10.0.0.1', localPort: 40000, remoteAddress: '10.0.0.2', remotePort: 5432,
-    pid: 1, process: 'psql', uid: 0, user: 'root', inode: 1, sendQueue: 0, recvQueue: 0, timer: 'keepalive', timerExpiresAt: T0 + 600_000,
-    probesSent: 0, retransmits: 0, rtoMs: 204, idleMs: 1000, lastSendMs: 1000, lastDataMs: 1000, keepalive: true, socketKeepalive: null,
-    nextProbeAt: T0 + 600_000, dropAt: T0 + 900_000, dropWindow: [T0 + 900_000, T0 + 930_000], dropReason: 'keepalive', dropBy: null, atRisk: false,
-    effective: { timeSec: 600, intervalSec: 60, probes: 5, userTimeoutMs: 0, source: 'assumed' },
+  return connection({
+    id,
+    timerExpiresAt: T0 + 600_000,
+    idleMs: 1000,
+    lastSendMs: 1000,
+    lastDataMs: 1000,
+    nextProbeAt: T0 + 600_000,
+    dropAt: T0 + 900_000,
+    dropWindow: [T0 + 900_000, T0 + 930_000],
     ...over,
-  };
+  });
 }
 
-function view(seq: number, takenAt: number, connections: Connection[]): SnapshotView {
-  return {
-    seq, takenAt, pollMs: 5, connections,
-    host: { hostname: 'h', platform: 'linux', distro: 'd', release: 'r', kernel: 'k', arch: 'x64' },
-    settings: { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 },
-    clock: { hz: 250, anchor: null },
-    diagnostics: { malformedLines: 0, processesDenied: 0, unattributedSockets: 0, processesScanned: 0, warnings: [] },
-  };
-}
+const view = (seq: number, takenAt: number, connections: Connection[]): SnapshotView => snapshotView(seq, connections, takenAt);
 
 describe('sameConnection', () => {
   it('treats a connection that only aged, with nothing happening, as unchanged', () => {

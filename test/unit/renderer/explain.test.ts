@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { explainClock, explainConnection, explainSettings, type ExplainContext } from '../../../renderer/src/lib/explain';
 import { formatClockTime } from '../../../renderer/src/lib/time-format';
-import { EXACT_CLOCK, known, NOW, SETTINGS, WINDOW_CLOCK } from './connection-fixture';
+import { EXACT_CLOCK, known, NOW, SETTINGS, WINDOW_CLOCK } from '../../fixtures/connection';
 
 const ctx = (over: Partial<ExplainContext> = {}): ExplainContext => ({ now: NOW, clock: WINDOW_CLOCK, settings: SETTINGS, rules: [], ...over });
 const t = (offsetMs: number) => formatClockTime(NOW + offsetMs, NOW);

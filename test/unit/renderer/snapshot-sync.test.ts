@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { SnapshotView } from '../../../shared/api/contract';
 import { SnapshotSync } from '../../../renderer/src/lib/snapshot-sync';
-import { connection, delta, snapshotView } from './connection-fixture';
+import { connection, delta, snapshotView } from '../../fixtures/connection';
 
 /** A getSnapshot the test answers by hand, to deliver deltas while it is on its way. */
 function harness() {

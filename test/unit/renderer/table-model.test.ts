@@ -10,7 +10,7 @@ import {
   sortRows,
   type FilterSpec,
 } from '../../../renderer/src/lib/table-model';
-import { known, NOW } from './connection-fixture';
+import { known, NOW } from '../../fixtures/connection';
 
 const ids = (rows: KnownConnection[]) => rows.map((r) => r.connection.id);
 const filter = (over: Partial<FilterSpec>): FilterSpec => ({ ...NO_FILTER, ...over });

@@ -10,7 +10,7 @@ import {
   idleAt,
   parseDurationInput,
 } from '../../../renderer/src/lib/time-format';
-import { known, NOW } from './connection-fixture';
+import { known, NOW } from '../../fixtures/connection';
 
 describe('formatCountdown', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { positionOf, projectedProbes, timelineModel } from '../../../renderer/src/lib/timeline-model';
-import { known, NOW } from './connection-fixture';
+import { known, NOW } from '../../fixtures/connection';
 
 describe('timelineModel', () => {
   it('places the last packet, each probe one interval apart, and the drop with its window', () => {

@@ -3,7 +3,7 @@ import { ApiFailure } from '../../../shared/api/contract';
 import type { LinkState } from '../../../renderer/src/lib/bridge';
 import { webSocketUrl } from '../../../renderer/src/lib/bridge';
 import { createWebSocketBridge, DISCONNECTED_MESSAGE, retryDelayMs, type SocketLike } from '../../../renderer/src/lib/ws-bridge';
-import { delta } from './connection-fixture';
+import { delta } from '../../fixtures/connection';
 
 class FakeSocket implements SocketLike {
   sent: { id: number; method: string; args: unknown[] }[] = [];
