@@ -11,7 +11,8 @@ export const MIN_SIZE = { width: 900, height: 560 };
  * Painted before the page's first frame, so opening the window does not flash white in a dark
  * theme. Keep in step with the renderer's page background.
  */
-export const BACKGROUND_COLOR = { dark: '#1b1d22', light: '#ffffff' };
+/** The page's --bg in renderer/src/app.css, so the window shows no flash of another colour while loading. */
+export const BACKGROUND_COLOR = { dark: '#121418', light: '#f4f5f7' };
 
 export interface MainWindowOptions {
   preloadPath: string;
