@@ -3,6 +3,7 @@ import type { KeepaliveSettings, KernelClock, SocketFacts } from '../../../share
 import { projectConnection, type ProjectionContext } from '../../../shared/projection/project';
 import { retransmitTimeoutMs } from '../../../shared/projection/retransmit';
 import { compileRules, everyConnectionRule, type IdleRule } from '../../../shared/rules';
+import { connection } from '../../fixtures/connection';
 
 const NOW = 1_800_000_000_000;
 /** HZ=250 with jiffy 0 beginning exactly at NOW: jiffy j begins at NOW + 4j ms. */
@@ -19,33 +20,14 @@ const middlebox = (sec: number) => compileRules([everyConnectionRule('middlebox'
 /** An established, keepalive-on connection last heard from `idleMs` ago, its timer armed at that moment. */
 function facts(over: Partial<SocketFacts> = {}): SocketFacts {
   const idleMs = over.idleMs ?? 1000;
-  return {
-    id: 'x',
-    family: 'ipv4',
-    state: 'ESTABLISHED',
-    localAddress: '10.0.0.1',
-    localPort: 40000,
-    remoteAddress: '10.0.0.2',
-    remotePort: 5432,
-    pid: 1,
-    process: 'psql',
-    uid: 0,
-    user: 'root',
-    inode: 1,
-    sendQueue: 0,
-    recvQueue: 0,
-    timer: 'keepalive',
+  // The shared fixture without its projection: what the adapter hands to the projector.
+  const { nextProbeAt: _n, dropAt: _d, dropWindow: _w, dropReason: _r, dropBy: _b, atRisk: _a, effective: _e, ...base } = connection({
     timerExpiresAt: NOW - idleMs + SETTINGS.keepaliveTimeSec * 1000,
-    probesSent: 0,
-    retransmits: 0,
-    rtoMs: 204,
     idleMs,
     lastSendMs: idleMs,
     lastDataMs: idleMs,
-    keepalive: true,
-    socketKeepalive: null,
-    ...over,
-  };
+  });
+  return { ...base, ...over };
 }
 
 const textbookDrop = (lastRx: number, s = SETTINGS) =>
