@@ -28,7 +28,7 @@ export function wheelLevel(distanceJiffies: number, hz: number): number {
 const LEVEL_GRANULARITY = Array.from({ length: 10 }, (_, level) => 2 ** (LVL_CLK_SHIFT * level));
 
 /** LVL_GRAN(level) in jiffies. */
-export function levelGranularity(level: number): number {
+function levelGranularity(level: number): number {
   return LEVEL_GRANULARITY[level]!;
 }
 

@@ -26,9 +26,9 @@ export function sockdiagBinaryPath(): string {
 }
 
 /**
- * The long-lived idlewatch-sockdiag child. One request at a time: each `snapshot()` writes a
- * command and resolves with the text block the helper answers, up to its closing "." line.
- * Keeping the process lets it cache which process owns which socket between polls.
+ * The long-lived idlewatch-sockdiag child. One request at a time: each `stream()` writes a
+ * command and hands over the text the helper answers, up to its closing "." line. Keeping the
+ * process lets it cache which process owns which socket between polls.
  */
 export class SockdiagProcess {
   private child: ChildProcessWithoutNullStreams | null = null;
@@ -37,16 +37,9 @@ export class SockdiagProcess {
   constructor(private readonly binary = sockdiagBinaryPath()) {}
 
   /**
-   * One snapshot as a whole text. With the kernel's tick length the helper redoes a small dump
-   * that straddled a tick.
+   * One snapshot, handed to `onText` piece by piece as the helper writes it. With the kernel's
+   * tick length the helper redoes a small dump that straddled a tick.
    */
-  async snapshot(tickNs?: number): Promise<string> {
-    const pieces: string[] = [];
-    await this.stream((piece) => pieces.push(piece), tickNs);
-    return pieces.join('');
-  }
-
-  /** One snapshot, handed to `onText` piece by piece as the helper writes it. */
   stream(onText: (piece: string) => void, tickNs?: number): Promise<void> {
     const command = tickNs ? `snapshot ${Math.round(tickNs)}\n` : 'snapshot\n';
     const run = this.queue.then(() => this.request(command, onText));
