@@ -2,6 +2,7 @@
  * Parses what idlewatch-sockdiag (./sockdiag/sockdiag.c) prints for one snapshot.
  * Pure: text in, records out. A line that does not fit is skipped and counted.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 
 /** One socket exactly as inet_diag and tcp_info report it; units as the kernel gives them. */
 export interface DiagSocket {
@@ -68,6 +69,8 @@ export interface DiagSummary {
   monotonicAfterNs: bigint;
   /** pid → command name (comm), unescaped. The helper prints them before the sockets. */
   processes: Map<number, string>;
+  /** uid → user name (getpwuid_r, so NSS), unescaped, for the socket owners' uids; before the sockets too. */
+  users: Map<number, string>;
   stats: Record<string, number>;
   errors: string[];
   malformedLines: number;
@@ -153,23 +156,31 @@ function port(n: number): number {
   return n;
 }
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-const IPV6 = /^[0-9a-f:.]{2,45}$/;
+/** What inet_ntop prints for IPv6: lower-case hex, colons, a dotted IPv4 tail; never a zone. */
+const IPV6_CHARS = /^[0-9a-f:.]{2,45}$/;
+
+/** Addresses already validated in this answer, per family: a string is valid in one family only. */
+interface AddressCache {
+  4: Map<string, string>;
+  6: Map<string, string>;
+}
 
 /**
  * Validates an address once per snapshot and hands out one shared string for it: a busy
  * server's 100k sockets have a handful of local addresses, and retained copies add up.
  */
-function address(field: string, family: 4 | 6, seen: Map<string, string>): string {
+function address(field: string, family: 4 | 6, cache: AddressCache): string {
+  const seen = cache[family];
   const known = seen.get(field);
   if (known !== undefined) return known;
-  if (!(family === 4 ? IPV4 : IPV6).test(field)) throw new MalformedLine('not an address');
+  const valid = family === 4 ? isIPv4(field) : IPV6_CHARS.test(field) && isIPv6(field);
+  if (!valid) throw new MalformedLine('not an address');
   seen.set(field, field);
   return field;
 }
 
 /** One `S` line, from just after its record type. Field order: see sockdiag.c. */
-function parseSocket(f: FieldCursor, fill: Fill | null, addresses: Map<string, string>): DiagSocket {
+function parseSocket(f: FieldCursor, fill: Fill | null, addresses: AddressCache): DiagSocket {
   const family = f.uint();
   if (family !== 4 && family !== 6) throw new MalformedLine(`unknown family ${family}`);
   const state = f.uint();
@@ -244,7 +255,7 @@ function uintField(field: string | undefined): number {
   return Number(field);
 }
 
-/** Reverses the helper's escaping of comm: `\\` and `\xHH`. */
+/** Reverses the helper's escaping of comm, user names and errors: `\\` and `\xHH`. */
 export function unescapeComm(text: string): string {
   return text.replace(/\\(\\|x[0-9a-f]{2})/g, (_, esc: string) =>
     esc === '\\' ? '\\' : String.fromCharCode(parseInt(esc.slice(1), 16)),
@@ -262,6 +273,12 @@ export function parseSockdiagOutput(text: string): DiagOutput {
 export type SocketVisitor = (socket: DiagSocket, sofar: DiagSummary) => void;
 
 /**
+ * No line the helper prints comes near this (a socket line is under 1 KiB; names are short):
+ * a longer one is noise, skipped as it streams past rather than collected.
+ */
+export const MAX_LINE_CHARS = 64 * 1024;
+
+/**
  * Reads the answer as it arrives, in pieces cut anywhere, and hands each socket to `onSocket`
  * as soon as its line is complete, with the summary as far as read (header and process names
  * come first). Reading while the helper still writes overlaps the two, and records become the
@@ -274,45 +291,96 @@ export class SockdiagReader {
     monotonicNs: 0n,
     monotonicAfterNs: 0n,
     processes: new Map(),
+    users: new Map(),
     stats: {},
     errors: [],
     malformedLines: 0,
   };
   private sawHeader = false;
   private fill: Fill | null = null;
-  private readonly addresses = new Map<string, string>();
-  /** The start of a line whose end has not arrived yet. */
+  private readonly addresses: AddressCache = { 4: new Map(), 6: new Map() };
+  /** Inodes of the sockets read so far: one socket, one row (0 is TIME_WAIT's and repeats). */
+  private readonly inodes = new Set<number>();
+  /** The start of a line whose end has not arrived yet, never longer than MAX_LINE_CHARS. */
   private carry = '';
+  /** Inside an over-long line, already counted: the rest of it is dropped up to its newline. */
+  private skipping = false;
 
   constructor(private readonly onSocket: SocketVisitor) {}
 
+  /**
+   * Each piece is searched once and the carry stays bounded, so the cost is linear in the
+   * answer even when a line never ends (the carry used to be re-joined and re-searched on
+   * every push: quadratic).
+   */
   push(piece: string): void {
-    const text = this.carry + piece;
-    const lastNewline = text.lastIndexOf('\n');
-    this.carry = text.slice(lastNewline + 1);
-    if (lastNewline >= 0) this.readLines(text, lastNewline);
+    let start = 0;
+    if (this.carry || this.skipping) {
+      const newline = piece.indexOf('\n');
+      if (newline < 0) {
+        this.keep(piece);
+        return;
+      }
+      if (this.skipping) {
+        this.skipping = false;
+      } else {
+        const line = this.carry + piece.slice(0, newline);
+        this.carry = '';
+        this.readLines(line, 0, line.length);
+      }
+      start = newline + 1;
+    }
+    const lastNewline = piece.lastIndexOf('\n');
+    if (lastNewline >= start) {
+      this.readLines(piece, start, lastNewline);
+      start = lastNewline + 1;
+    }
+    if (start < piece.length) this.keep(start === 0 ? piece : piece.slice(start));
   }
 
   finish(): DiagSummary {
-    if (this.carry) this.readLines(this.carry, this.carry.length);
+    if (this.carry) this.readLines(this.carry, 0, this.carry.length);
     this.carry = '';
+    this.skipping = false;
     if (!this.sawHeader) this.out.errors.push('sockdiag output has no header line');
     return this.out;
   }
 
-  /** Reads the lines of text[0, stop). */
-  private readLines(text: string, stop: number): void {
+  /** Holds the start of an unfinished line, or drops it (counted once) when it grows too long. */
+  private keep(text: string): void {
+    if (this.skipping) return;
+    if (this.carry.length + text.length > MAX_LINE_CHARS) {
+      this.carry = '';
+      this.skipping = true;
+      this.out.malformedLines++;
+      return;
+    }
+    this.carry += text;
+  }
+
+  /** Reads the lines of text[start, stop). */
+  private readLines(text: string, start: number, stop: number): void {
     const out = this.out;
-    for (let pos = 0; pos < stop; ) {
+    for (let pos = start; pos < stop; ) {
       let end = text.indexOf('\n', pos);
       if (end < 0 || end > stop) end = stop;
       const lineStart = pos;
       pos = end + 1;
       if (end === lineStart || (end === lineStart + 1 && text.charCodeAt(lineStart) === 46 /* . */)) continue;
+      if (end - lineStart > MAX_LINE_CHARS) {
+        out.malformedLines++;
+        continue;
+      }
       try {
         // The hot path: socket lines are read in place.
         if (text.charCodeAt(lineStart) === 83 /* S */ && text.charCodeAt(lineStart + 1) === TAB) {
-          this.onSocket(parseSocket(new FieldCursor(text, lineStart + 2, end), this.fill, this.addresses), out);
+          const socket = parseSocket(new FieldCursor(text, lineStart + 2, end), this.fill, this.addresses);
+          if (socket.inode !== 0) {
+            // Two rows with one inode would be two connections with one id downstream.
+            if (this.inodes.has(socket.inode)) throw new MalformedLine('inode already seen');
+            this.inodes.add(socket.inode);
+          }
+          this.onSocket(socket, out);
           continue;
         }
         const fields = text.slice(lineStart, end).split('\t');
@@ -337,6 +405,10 @@ export class SockdiagReader {
             if (fields.length !== 3) throw new MalformedLine('process line');
             out.processes.set(uintField(fields[1]), unescapeComm(fields[2]!));
             break;
+          case 'U':
+            if (fields.length !== 3 || !fields[2]) throw new MalformedLine('user line');
+            out.users.set(uintField(fields[1]), unescapeComm(fields[2]));
+            break;
           case 'T':
             for (const kv of fields.slice(1)) {
               const [key, value] = kv.split('=');
@@ -344,7 +416,7 @@ export class SockdiagReader {
             }
             break;
           case 'E':
-            out.errors.push(fields.slice(1).join(' '));
+            out.errors.push(unescapeComm(fields.slice(1).join(' ')));
             break;
           default:
             throw new MalformedLine('unknown record');

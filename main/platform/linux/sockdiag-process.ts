@@ -1,28 +1,77 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const END_OF_ANSWER = Buffer.from('\n.\n');
 /** Far above a 100k-socket snapshot (~0.5 s): only a helper that hangs reaches it. */
 const REQUEST_TIMEOUT_MS = 60_000;
 
-/** Where the compiled helper lives: beside the sources in a checkout, beside out/main in a build. */
+/**
+ * Where the compiled helper lives, for code in `moduleDir`: run from the sources (the CLI
+ * through tsx, the tests), this file is main/platform/linux/ of a checkout and the helper is
+ * that checkout's out/bin/; bundled into out/main/ (or a chunk folder below it), the helper is
+ * the build's out/bin/. One fixed place, never looked for elsewhere (a path that climbs out of
+ * the build could reach a directory another user can write), and never taken from an
+ * environment variable: the helper runs as root (DESIGN.md, Security model).
+ */
+export function sockdiagBinaryBeside(moduleDir: string): string {
+  if (moduleDir.endsWith(join('main', 'platform', 'linux'))) return join(moduleDir, '../../../out/bin/idlewatch-sockdiag');
+  for (let dir = moduleDir, up = 0; up < 3 && dirname(dir) !== dir; up++, dir = dirname(dir)) {
+    if (basename(dir) === 'out') return join(dir, 'bin/idlewatch-sockdiag');
+  }
+  return join(moduleDir, '../bin/idlewatch-sockdiag');
+}
+
+/** The helper for this code; tests that need another one pass it to the SockdiagProcess constructor. */
 export function sockdiagBinaryPath(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    process.env.IDLEWATCH_SOCKDIAG,
-    join(here, '../../../out/bin/idlewatch-sockdiag'),
-    join(here, '../bin/idlewatch-sockdiag'),
-  ].filter((p): p is string => Boolean(p));
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) {
+  const binary = sockdiagBinaryBeside(dirname(fileURLToPath(import.meta.url)));
+  if (!existsSync(binary)) {
     throw new Error(
-      'idlewatch-sockdiag is not built: run `npm run build:native` (it needs a C compiler, e.g. `apt-get install gcc`).',
+      `idlewatch-sockdiag is not built (${binary}): run \`npm run build:native\` (it needs a C compiler, e.g. \`apt-get install gcc\`).`,
     );
   }
-  return found;
+  return binary;
+}
+
+/**
+ * Refuses to start, as root, a helper that another user could have replaced: the file and
+ * every directory above it must belong to root and be writable by no one else. A directory
+ * with the sticky bit (/tmp) may be world-writable above the helper's own directory, since
+ * others cannot rename what root put in it. Throws an error naming the path.
+ */
+export function assertSafeToRunAsRoot(binary: string): void {
+  let path: string;
+  try {
+    path = realpathSync(binary);
+  } catch (error) {
+    throw new Error(`idlewatch-sockdiag: cannot resolve ${binary}: ${(error as Error).message}`);
+  }
+  const refuse = (what: string, reason: string): never => {
+    throw new Error(`Refusing to run ${binary} as root: ${what} ${reason}. Build or install it as root, where only root can write.`);
+  };
+  const check = (p: string, kind: 'file' | 'directory' | 'parent') => {
+    const st = statSync(p);
+    const what = kind === 'file' ? `it (${p})` : `its directory ${p}`;
+    if (st.uid !== 0) refuse(what, `is owned by uid ${st.uid}, not root`);
+    const sticky = (st.mode & 0o1000) !== 0;
+    if ((st.mode & 0o022) !== 0 && !(kind === 'parent' && sticky)) {
+      refuse(what, `is writable by ${(st.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${(st.mode & 0o7777).toString(8)})`);
+    }
+  };
+  check(path, 'file');
+  let dir = dirname(path);
+  check(dir, 'directory');
+  while (dirname(dir) !== dir) {
+    dir = dirname(dir);
+    check(dir, 'parent');
+  }
+}
+
+export interface SockdiagOptions {
+  /** How long one request may take before the helper counts as hung. */
+  timeoutMs?: number;
 }
 
 /**
@@ -33,8 +82,16 @@ export function sockdiagBinaryPath(): string {
 export class SockdiagProcess {
   private child: ChildProcessWithoutNullStreams | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly timeoutMs: number;
+  /** Ends the request in flight, if any, with an error. */
+  private abortRequest: ((error: Error) => void) | null = null;
 
-  constructor(private readonly binary = sockdiagBinaryPath()) {}
+  constructor(
+    private readonly binary = sockdiagBinaryPath(),
+    options: SockdiagOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  }
 
   /**
    * One snapshot, handed to `onText` piece by piece as the helper writes it. With the kernel's
@@ -47,17 +104,25 @@ export class SockdiagProcess {
     return run;
   }
 
+  /** Asks the helper to quit and lets go of it: nothing of it keeps this process alive. */
   close(): void {
-    if (this.child && this.child.exitCode === null) this.child.stdin.end('quit\n');
+    const child = this.child;
+    this.abortRequest?.(new Error('idlewatch-sockdiag was closed'));
     this.child = null;
+    if (!child) return;
+    if (child.exitCode === null && child.signalCode === null) child.stdin.end('quit\n');
+    release(child);
   }
 
   private start(): ChildProcessWithoutNullStreams {
     if (this.child) return this.child;
+    if (process.getuid?.() === 0) assertSafeToRunAsRoot(this.binary);
     const child = spawn(this.binary, [], { stdio: ['pipe', 'pipe', 'pipe'] });
     child.stderr.setEncoding('utf8');
     child.on('error', () => undefined); // surfaced through the pending request
     child.stdin.on('error', () => undefined);
+    child.stdout.on('error', () => undefined);
+    child.stderr.on('error', () => undefined);
     // Forget a helper that died between requests (killed, crashed): the next request starts a new one.
     child.once('exit', () => {
       if (this.child === child) this.child = null;
@@ -67,24 +132,35 @@ export class SockdiagProcess {
   }
 
   private request(command: string, onText: (piece: string) => void): Promise<void> {
-    const child = this.start();
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = this.start();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const decoder = new StringDecoder('utf8');
     return new Promise((resolve, reject) => {
       const tail: Buffer[] = [];
       // A helper that stops answering (stuck in the kernel, stopped by a debugger) must not stop polling for good.
       const timer = setTimeout(() => {
-        cleanup();
-        this.child = null;
+        fail(new Error(`idlewatch-sockdiag did not answer within ${this.timeoutMs / 1000} s`));
         child.kill('SIGKILL');
-        reject(new Error(`idlewatch-sockdiag did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`));
-      }, REQUEST_TIMEOUT_MS);
+        // Something it started may still hold the pipes open: let go of them too.
+        release(child);
+      }, this.timeoutMs);
       let stderr = '';
       const cleanup = () => {
         clearTimeout(timer);
+        this.abortRequest = null;
         child.stdout.off('data', onData);
         child.stderr.off('data', onStderr);
         child.off('exit', onExit);
         child.off('error', onError);
+      };
+      const fail = (error: Error) => {
+        cleanup();
+        if (this.child === child) this.child = null;
+        reject(error);
       };
       const onData = (chunk: Buffer) => {
         onText(decoder.write(chunk));
@@ -96,17 +172,12 @@ export class SockdiagProcess {
           resolve();
         }
       };
-      const onStderr = (text: string) => (stderr += text);
-      const onExit = (code: number | null, signal: string | null) => {
-        cleanup();
-        this.child = null;
-        reject(new Error(`idlewatch-sockdiag exited (${signal ?? code})${stderr ? `: ${stderr.trim()}` : ''}`));
-      };
-      const onError = (error: Error) => {
-        cleanup();
-        this.child = null;
-        reject(new Error(`idlewatch-sockdiag could not run: ${error.message}`));
-      };
+      // Kept for the error message only: a helper that floods stderr cannot grow this process.
+      const onStderr = (text: string) => (stderr = (stderr + text).slice(-4096));
+      const onExit = (code: number | null, signal: string | null) =>
+        fail(new Error(`idlewatch-sockdiag exited (${signal ?? code})${stderr ? `: ${stderr.trim()}` : ''}`));
+      const onError = (error: Error) => fail(new Error(`idlewatch-sockdiag could not run: ${error.message}`));
+      this.abortRequest = fail;
       child.stdout.on('data', onData);
       child.stderr.on('data', onStderr);
       child.once('exit', onExit);
@@ -114,6 +185,18 @@ export class SockdiagProcess {
       child.stdin.write(command);
     });
   }
+}
+
+/**
+ * Closes our ends of the helper's pipes and stops waiting for it. A descendant of the helper
+ * that inherited its stdout would otherwise keep the pipe, and with it this process, alive.
+ */
+function release(child: ChildProcessWithoutNullStreams): void {
+  child.stdout.destroy();
+  child.stderr.destroy();
+  // An ended stdin (close() sent quit) closes itself once the command is written; destroying it now would drop it.
+  if (!child.stdin.writableEnded) child.stdin.destroy();
+  child.unref();
 }
 
 function endsWithTerminator(chunks: Buffer[]): boolean {

@@ -27,10 +27,18 @@
  *      rqueue wqueue probes retransmits backoff rto_us unacked last_data_sent_ms
  *      last_data_recv_ms last_ack_recv_ms pid fd keepalive keepidle_s keepintvl_s
  *      keepcnt user_timeout_ms
- *   P  pid  comm                                comm escaped: \t \n \\ and bytes < 0x20 as \xHH
+ *   P  pid  comm                                comm escaped: a backslash doubled, bytes < 0x20
+ *                                              and 0x7f as \xHH (so no tab or newline)
+ *   U  uid  name                                the user name of a socket owner's uid (getpwuid_r,
+ *                                              so NSS: files, LDAP, systemd-userdb ...), escaped
+ *                                              like comm; none when the uid has no name
  *   T  key=value ...                            statistics of this snapshot
- *   E  message                                  a non-fatal error
- * Unknown values are "-".
+ *   E  message                                  a non-fatal error, escaped like comm
+ * P and U records come before the first S record. Unknown values are "-".
+ *
+ * T keys: sockets, rescans, processes (scanned), denied (fd table not readable: permission),
+ * unscanned (could not be opened for another reason, e.g. too many open files: also an E
+ * line), fds, sockopt_reads, and the times dump_us, scan_us, sockopt_us, output_us.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -44,16 +52,21 @@
 #include <linux/tcp.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "netlink-batch.h"
 
 #define FORMAT "idlewatch-sockdiag/1"
 
@@ -117,6 +130,45 @@ static void out_tab_opt(int known, uint64_t v) {
     out_u64(v);
   else
     out_ch('-');
+}
+
+/* Printable as one field: a backslash doubled, control bytes as \xHH (unescapeComm reverses it). */
+static void out_escaped(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\\') {
+      out_str("\\\\");
+    } else if (c < 0x20 || c == 0x7f) {
+      char esc[5];
+      snprintf(esc, sizeof esc, "\\x%02x", c);
+      out_str(esc);
+    } else {
+      out_ch((char)c);
+    }
+  }
+}
+
+/* ---------- non-fatal errors of one snapshot: the E lines ---------- */
+
+struct errors {
+  unsigned n;
+  char text[8][200];
+};
+
+__attribute__((format(printf, 2, 3))) static void err_add(struct errors *e, const char *fmt, ...) {
+  if (e->n == sizeof e->text / sizeof e->text[0]) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->text[e->n++], sizeof e->text[0], fmt, ap);
+  va_end(ap);
+}
+
+static void out_errors(const struct errors *e) {
+  for (unsigned i = 0; i < e->n; i++) {
+    out_str("E\t");
+    out_escaped(e->text[i], strlen(e->text[i]));
+    out_ch('\n');
+  }
 }
 
 /* ---------- inode → owner map (open addressing) ---------- */
@@ -193,7 +245,10 @@ static void map_put(struct owner_map *m, uint64_t inode, int32_t pid, int32_t fd
 struct scan_result {
   struct owner_map map;
   unsigned processes;
-  unsigned denied; /* processes whose fd table we may not read */
+  unsigned denied;    /* processes whose fd table we may not read */
+  unsigned unscanned; /* processes we could not look at for another reason (EMFILE, ENOMEM ...) */
+  int unscanned_errno; /* the first such reason */
+  int list_errno;     /* /proc itself could not be listed */
   unsigned fds;
   uint64_t took_ns;
 };
@@ -258,14 +313,27 @@ static void *scan_links(void *arg) {
 
 #define SCAN_THREADS 4
 
+/*
+ * Each process scanned holds one fd until the links are read, so a low RLIMIT_NOFILE makes
+ * the scan stop short (EMFILE): that must show, or its sockets would just seem ownerless.
+ */
+static void note_unscanned(struct scan_result *r, int err) {
+  if (!r->unscanned++) r->unscanned_errno = err;
+}
+
 static void scan_proc(struct scan_result *r) {
   uint64_t start = mono_ns();
   map_init(&r->map, 1024);
-  r->processes = r->denied = r->fds = 0;
+  r->processes = r->denied = r->unscanned = r->fds = 0;
+  r->unscanned_errno = r->list_errno = 0;
+  r->took_ns = 0;
   struct scan_work work = {0};
   size_t ndirs = 0, dirs_cap = 0, items_cap = 0;
   DIR *proc = opendir("/proc");
-  if (!proc) return;
+  if (!proc) {
+    r->list_errno = errno;
+    return;
+  }
   struct dirent *pe;
   char path[64];
   while ((pe = readdir(proc))) {
@@ -274,12 +342,16 @@ static void scan_proc(struct scan_result *r) {
     snprintf(path, sizeof path, "/proc/%d/fd", pid);
     int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
-      if (errno == EACCES || errno == EPERM) r->denied++;
+      if (errno == EACCES || errno == EPERM)
+        r->denied++;
+      else if (errno != ENOENT && errno != ESRCH) /* else it has exited since readdir: not ours to count */
+        note_unscanned(r, errno);
       continue;
     }
     int listing = dup(dfd); /* fdopendir takes ownership; readlinkat needs one that stays open */
     DIR *fds = listing >= 0 ? fdopendir(listing) : NULL;
     if (!fds) {
+      note_unscanned(r, errno);
       if (listing >= 0) close(listing);
       close(dfd);
       continue;
@@ -338,17 +410,6 @@ static void *scan_thread(void *arg) {
 
 /* ---------- netlink sock_diag dump ---------- */
 
-struct sock_rec {
-  uint8_t family, state, timer, has_info;
-  uint16_t lport, rport;
-  uint32_t laddr[4], raddr[4];
-  uint32_t uid, expires_ms, retrans, rqueue, wqueue;
-  uint64_t inode;
-  uint8_t probes, retransmits, backoff;
-  uint32_t rto_us, unacked, last_data_sent, last_data_recv, last_ack_recv;
-  uint32_t batch; /* which netlink fill it came from: see struct fill */
-};
-
 /*
  * The kernel reports each timer relative to its jiffies at the moment it fills the record.
  * A netlink dump fills one buffer per call: the first during sendto, each next one during
@@ -379,31 +440,35 @@ static uint32_t fill_push(uint64_t start_ns, uint64_t end_ns) {
   return (uint32_t)nfills++;
 }
 
-struct sock_vec {
-  struct sock_rec *v;
-  size_t n, cap;
-};
+static char nl_buf[1 << 20] __attribute__((aligned(8)));
 
-static struct sock_rec *vec_push(struct sock_vec *s) {
-  if (s->n == s->cap) {
-    s->cap = s->cap ? s->cap * 2 : 4096;
-    s->v = realloc(s->v, s->cap * sizeof *s->v);
-    if (!s->v) exit(4);
-  }
-  struct sock_rec *r = &s->v[s->n++];
-  memset(r, 0, sizeof *r);
-  return r;
-}
+/* Sequence numbers of our dump requests; starts anywhere, a message must echo its own. */
+static uint32_t dump_seq;
 
-static char nl_buf[1 << 20];
-
-/* Dumps every TCP socket of one family in this network namespace, all states. */
-static int dump_family(int family, struct sock_vec *out, char *err, size_t errlen) {
+/*
+ * Dumps every TCP socket of one family in this network namespace, all states. 0 when the
+ * dump completed; -1 after an error (in errs), keeping the records read before it. Sets
+ * *interrupted when the kernel flagged the dump as inconsistent (NLM_F_DUMP_INTR).
+ */
+static int dump_family(int family, struct sock_vec *out, struct errors *errs, int *interrupted) {
   int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) {
-    snprintf(err, errlen, "netlink socket: %s", strerror(errno));
+    err_add(errs, "netlink socket: %s", strerror(errno));
     return -1;
   }
+  /* Bound now rather than at sendto, so we know the port id the kernel answers to. */
+  struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+  socklen_t local_len = sizeof local;
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0 ||
+      getsockname(fd, (struct sockaddr *)&local, &local_len) < 0) {
+    err_add(errs, "netlink bind: %s", strerror(errno));
+    close(fd);
+    return -1;
+  }
+  /* A dump always ends with NLMSG_DONE; should it ever not, the poll fails instead of hanging. */
+  struct timeval patience = {.tv_sec = 10};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
+
   struct {
     struct nlmsghdr nlh;
     struct inet_diag_req_v2 req;
@@ -412,80 +477,66 @@ static int dump_family(int family, struct sock_vec *out, char *err, size_t errle
   msg.nlh.nlmsg_len = sizeof msg;
   msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
   msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  msg.nlh.nlmsg_seq = ++dump_seq;
   msg.req.sdiag_family = (uint8_t)family;
   msg.req.sdiag_protocol = IPPROTO_TCP;
   msg.req.idiag_states = ~0U;
   msg.req.idiag_ext = 1 << (INET_DIAG_INFO - 1);
-  struct sockaddr_nl nladdr = {.nl_family = AF_NETLINK};
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
   uint64_t call_start = mono_ns();
-  ssize_t sent = sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&nladdr, sizeof nladdr);
+  ssize_t sent = sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel);
   uint64_t call_end = mono_ns();
   if (sent < 0) {
-    snprintf(err, errlen, "netlink send: %s", strerror(errno));
+    err_add(errs, "netlink send: %s", strerror(errno));
     close(fd);
     return -1;
   }
+  struct nl_batch_expect expect = {.seq = msg.nlh.nlmsg_seq, .portid = local.nl_pid};
+  unsigned foreign = 0, unexpected = 0;
+  int result = -1;
   for (;;) {
     /* What this recv returns was filled during the previous call. */
-    uint32_t batch = fill_push(call_start, call_end);
-    call_start = mono_ns();
-    ssize_t len = recv(fd, nl_buf, sizeof nl_buf, 0);
-    call_end = mono_ns();
+    expect.batch = fill_push(call_start, call_end);
+    struct sockaddr_nl from;
+    struct iovec iov = {.iov_base = nl_buf, .iov_len = sizeof nl_buf};
+    struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t len;
+    do {
+      call_start = mono_ns();
+      len = recvmsg(fd, &mh, 0);
+      call_end = mono_ns();
+    } while (len < 0 && errno == EINTR);
     if (len < 0) {
-      if (errno == EINTR) continue;
-      snprintf(err, errlen, "netlink recv: %s", strerror(errno));
-      close(fd);
-      return -1;
+      err_add(errs, "netlink recv: %s", strerror(errno));
+      break;
     }
-    struct nlmsghdr *h = (struct nlmsghdr *)nl_buf;
-    for (; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_type == NLMSG_DONE) {
-        close(fd);
-        return 0;
-      }
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        struct nlmsgerr *e = NLMSG_DATA(h);
-        snprintf(err, errlen, "netlink: %s", strerror(-e->error));
-        close(fd);
-        return -1;
-      }
-      struct inet_diag_msg *d = NLMSG_DATA(h);
-      struct sock_rec *r = vec_push(out);
-      r->batch = batch;
-      r->family = d->idiag_family;
-      r->state = d->idiag_state;
-      r->timer = d->idiag_timer;
-      r->lport = ntohs(d->id.idiag_sport);
-      r->rport = ntohs(d->id.idiag_dport);
-      memcpy(r->laddr, d->id.idiag_src, sizeof r->laddr);
-      memcpy(r->raddr, d->id.idiag_dst, sizeof r->raddr);
-      r->uid = d->idiag_uid;
-      r->inode = d->idiag_inode;
-      r->expires_ms = d->idiag_expires;
-      r->retrans = d->idiag_retrans;
-      r->rqueue = d->idiag_rqueue;
-      r->wqueue = d->idiag_wqueue;
-      int rta_len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *d));
-      for (struct rtattr *a = (struct rtattr *)(d + 1); RTA_OK(a, rta_len); a = RTA_NEXT(a, rta_len)) {
-        if (a->rta_type != INET_DIAG_INFO) continue;
-        /* Older kernels send a shorter tcp_info; copy what is there. */
-        struct tcp_info ti;
-        memset(&ti, 0, sizeof ti);
-        size_t payload = (size_t)RTA_PAYLOAD(a);
-        size_t n = payload < sizeof ti ? payload : sizeof ti;
-        memcpy(&ti, RTA_DATA(a), n);
-        r->has_info = 1;
-        r->probes = ti.tcpi_probes;
-        r->retransmits = ti.tcpi_retransmits;
-        r->backoff = ti.tcpi_backoff;
-        r->rto_us = ti.tcpi_rto;
-        r->unacked = ti.tcpi_unacked;
-        r->last_data_sent = ti.tcpi_last_data_sent;
-        r->last_data_recv = ti.tcpi_last_data_recv;
-        r->last_ack_recv = ti.tcpi_last_ack_recv;
-      }
+    if (mh.msg_flags & MSG_TRUNC) {
+      err_add(errs, "netlink: a message did not fit in %zu bytes", sizeof nl_buf);
+      break;
+    }
+    /* Another process may send to our port id; only the kernel (port 0) answers a dump. */
+    if (mh.msg_namelen < sizeof from || from.nl_pid != 0) {
+      foreign++;
+      continue;
+    }
+    struct nl_batch_report report;
+    enum nl_batch_status status = nl_batch_parse(nl_buf, (size_t)len, &expect, out, &report);
+    foreign += report.foreign;
+    unexpected += report.unexpected;
+    if (report.interrupted) *interrupted = 1;
+    if (status == NL_BATCH_ERROR) {
+      err_add(errs, "%s", report.error);
+      break;
+    }
+    if (status == NL_BATCH_DONE) {
+      result = 0;
+      break;
     }
   }
+  if (foreign) err_add(errs, "netlink: ignored %u messages that did not answer this dump", foreign);
+  if (unexpected) err_add(errs, "netlink: ignored %u messages of an unexpected type or family", unexpected);
+  close(fd);
+  return result;
 }
 
 /* ---------- per-socket keepalive options via pidfd_getfd ---------- */
@@ -580,18 +631,7 @@ static void out_comm(int pid) {
   out_tab_u64((uint64_t)pid);
   out_ch('\t');
   /* A process may name itself anything but NUL: escape what would break a line or a field. */
-  for (ssize_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)comm[i];
-    if (c == '\\') {
-      out_str("\\\\");
-    } else if (c < 0x20 || c == 0x7f) {
-      char esc[5];
-      snprintf(esc, sizeof esc, "\\x%02x", c);
-      out_str(esc);
-    } else {
-      out_ch((char)c);
-    }
-  }
+  out_escaped(comm, (size_t)n);
   out_ch('\n');
 }
 
@@ -603,8 +643,15 @@ static int cmp_int(const void *a, const void *b) {
 /* Makes a fresh scan the owner cache, and remembers which sockets it could not place. */
 static int scanned_once;
 
+/*
+ * After a scan that could not open every process, a socket it did not place may well have an
+ * owner: the next snapshot scans again rather than trust the unplaced list.
+ */
+static int last_scan_complete;
+
 static void adopt_scan(struct scan_result *scan, const struct sock_vec *socks) {
   scanned_once = 1;
+  last_scan_complete = !scan->unscanned && !scan->list_errno;
   map_free(&owners);
   owners = scan->map;
   map_free(&unattributed);
@@ -617,24 +664,78 @@ static uint64_t ns_of(const struct timespec *t) {
   return (uint64_t)t->tv_sec * 1000000000ULL + (uint64_t)t->tv_nsec;
 }
 
+/* How often a dump the kernel flagged as inconsistent (NLM_F_DUMP_INTR) is done again. */
+#define DUMP_INTR_RETRIES 3
+
 /*
  * A small dump that straddled a tick is done again, so that all its records count from one
- * jiffy; a large one spans ticks anyway and relies on the per-fill windows.
+ * jiffy; a large one spans ticks anyway and relies on the per-fill windows. A dump that the
+ * table changed under is done again too, a few times, then shown with an error.
  */
 static void dump_all(struct sock_vec *socks, uint64_t tick_ns, struct timespec *rt, struct timespec *mono,
-                     struct timespec *mono_after, char errs[2][160]) {
-  for (int attempt = 0; attempt < 3; attempt++) {
+                     struct timespec *mono_after, struct errors *errs) {
+  int straddled = 0, interruptions = 0;
+  for (;;) {
     socks->n = 0;
     nfills = 0;
-    errs[0][0] = errs[1][0] = 0;
+    errs->n = 0;
+    int interrupted = 0;
     clock_gettime(CLOCK_REALTIME, rt);
     clock_gettime(CLOCK_MONOTONIC, mono);
-    dump_family(AF_INET, socks, errs[0], sizeof errs[0]);
-    dump_family(AF_INET6, socks, errs[1], sizeof errs[1]);
+    dump_family(AF_INET, socks, errs, &interrupted);
+    dump_family(AF_INET6, socks, errs, &interrupted);
     clock_gettime(CLOCK_MONOTONIC, mono_after);
+    if (interrupted && ++interruptions <= DUMP_INTR_RETRIES) continue;
+    if (interrupted)
+      err_add(errs, "netlink: the socket table changed during %d dumps in a row; this one may miss or repeat sockets",
+              interruptions);
     uint64_t before = ns_of(mono), after = ns_of(mono_after);
-    if (!tick_ns || before / tick_ns == after / tick_ns || after - before > tick_ns) return;
+    if (!tick_ns || before / tick_ns == after / tick_ns || after - before > tick_ns || ++straddled >= 3) return;
   }
+}
+
+/* ---------- user names ---------- */
+
+/* Through NSS, so users from LDAP, sssd or systemd-userdb are named as well as local ones. */
+static void out_user(uint32_t uid) {
+  static char *buf;
+  static size_t cap;
+  if (!buf) {
+    cap = 1024;
+    buf = malloc(cap);
+    if (!buf) exit(4);
+  }
+  struct passwd pw, *found = NULL;
+  int rc;
+  while ((rc = getpwuid_r(uid, &pw, buf, cap, &found)) == ERANGE && cap < (1u << 20)) {
+    cap *= 2;
+    buf = realloc(buf, cap);
+    if (!buf) exit(4);
+  }
+  if (rc != 0 || !found || !found->pw_name || !found->pw_name[0]) return;
+  out_ch('U');
+  out_tab_u64(uid);
+  out_ch('\t');
+  out_escaped(found->pw_name, strlen(found->pw_name));
+  out_ch('\n');
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* One U record per distinct owner uid; TIME_WAIT and request sockets (no inode) have no owner. */
+static void out_users(const struct sock_vec *socks) {
+  uint32_t *uids = malloc((socks->n + 1) * sizeof *uids);
+  if (!uids) exit(4);
+  size_t n = 0;
+  for (size_t i = 0; i < socks->n; i++)
+    if (socks->v[i].inode) uids[n++] = socks->v[i].uid;
+  qsort(uids, n, sizeof *uids, cmp_u32);
+  for (size_t i = 0; i < n; i++)
+    if (i == 0 || uids[i] != uids[i - 1]) out_user(uids[i]);
+  free(uids);
 }
 
 static void snapshot(uint64_t tick_ns) {
@@ -647,14 +748,8 @@ static void snapshot(uint64_t tick_ns) {
   int scanning = cold && pthread_create(&scanner, NULL, scan_thread, &scan) == 0;
 
   struct sock_vec socks = {0};
-  char errs[2][160];
-  dump_all(&socks, tick_ns, &rt, &mono, &mono_after, errs);
-  for (int i = 0; i < 2; i++) {
-    if (!errs[i][0]) continue;
-    out_str("E\t");
-    out_str(errs[i]);
-    out_ch('\n');
-  }
+  struct errors errs = {0};
+  dump_all(&socks, tick_ns, &rt, &mono, &mono_after, &errs);
 
   unsigned rescans = 0;
   if (scanning) {
@@ -670,7 +765,8 @@ static void snapshot(uint64_t tick_ns) {
     uint64_t ino = socks.v[i].inode;
     if (!ino) continue;
     struct owner *o = map_find(&owners, ino);
-    if (o ? !owner_alive(&checked, o->pid) : !map_find(&unattributed, ino)) need_scan = 1;
+    int placed_nowhere = map_find(&unattributed, ino) && (rescans || last_scan_complete);
+    if (o ? !owner_alive(&checked, o->pid) : !placed_nowhere) need_scan = 1;
   }
   map_free(&checked);
   if (need_scan) {
@@ -678,6 +774,10 @@ static void snapshot(uint64_t tick_ns) {
     adopt_scan(&scan, &socks);
     rescans++;
   }
+  if (rescans && scan.list_errno) err_add(&errs, "cannot list /proc: %s", strerror(scan.list_errno));
+  if (rescans && scan.unscanned)
+    err_add(&errs, "cannot scan %u processes: %s", scan.unscanned, strerror(scan.unscanned_errno));
+  out_errors(&errs);
   uint64_t format_start = mono_ns();
   uint64_t sockopt_ns = 0;
   map_init(&pidfds, 64);
@@ -700,6 +800,7 @@ static void snapshot(uint64_t tick_ns) {
   for (size_t i = 0; i < npids; i++)
     if (i == 0 || pids[i] != pids[i - 1]) out_comm(pids[i]);
   free(pids);
+  out_users(&socks);
 
   unsigned sockopt_reads = 0;
   for (size_t i = 0; i < socks.n; i++) {
@@ -764,6 +865,8 @@ static void snapshot(uint64_t tick_ns) {
   out_u64(rescans ? scan.processes : 0);
   out_str("\tdenied=");
   out_u64(rescans ? scan.denied : 0);
+  out_str("\tunscanned=");
+  out_u64(rescans ? scan.unscanned : 0);
   out_str("\tfds=");
   out_u64(rescans ? scan.fds : 0);
   out_str("\tsockopt_reads=");
@@ -784,6 +887,13 @@ static void snapshot(uint64_t tick_ns) {
 
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
+  /* The scan holds one fd per process: take all the fds we are allowed (we never select()). */
+  struct rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  dump_seq = (uint32_t)mono_ns();
   if (argc > 1 && strcmp(argv[1], "--once") == 0) {
     snapshot(argc > 2 ? strtoull(argv[2], NULL, 10) : 0);
     return 0;

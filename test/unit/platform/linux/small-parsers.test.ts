@@ -1,16 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePasswd } from '../../../../main/platform/linux/passwd';
 import { parseSysctlInteger, sysctlPath } from '../../../../main/platform/linux/sysctl';
-
-describe('parsePasswd', () => {
-  it('maps uids to names, skipping malformed lines and keeping the first of duplicate uids', () => {
-    const users = parsePasswd('root:x:0:0:root:/root:/bin/bash\nbroken line\nalice:x:1000:1000::/home/alice:/bin/sh\ntoor:x:0:0::/:/bin/sh\n:x:5:5\n');
-    expect([...users]).toEqual([
-      [0, 'root'],
-      [1000, 'alice'],
-    ]);
-  });
-});
 
 describe('sysctl values', () => {
   it('reads the integer the kernel prints', () => {

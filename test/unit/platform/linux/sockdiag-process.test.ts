@@ -1,0 +1,224 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { assertSafeToRunAsRoot, SockdiagProcess, sockdiagBinaryBeside, sockdiagBinaryPath } from '../../../../main/platform/linux/sockdiag-process';
+
+/**
+ * The helper process as the app runs it, with fake helpers: shell scripts passed to the
+ * constructor. The one that hangs leaves a descendant behind that holds the helper's stdout and
+ * writes to it every 50 ms: it dies of SIGPIPE as soon as our end of the pipe is closed.
+ */
+
+const MODULE = fileURLToPath(new URL('../../../../main/platform/linux/sockdiag-process.ts', import.meta.url));
+const isRoot = process.getuid?.() === 0;
+
+let dir = '';
+let hanging = '';
+let answering = '';
+const descendants: number[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'idlewatch-sockdiag-process-'));
+  hanging = join(dir, 'hanging-helper');
+  writeFileSync(
+    hanging,
+    [
+      '#!/bin/sh',
+      // A descendant that inherits stdout and stderr, and outlives the helper.
+      '( while :; do echo tick || exit 0; sleep 0.05; done ) &',
+      'echo $! > "$0.descendant"',
+      // Reads commands, never answers.
+      'exec cat > /dev/null',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  answering = join(dir, 'answering-helper');
+  writeFileSync(
+    answering,
+    ['#!/bin/sh', 'while read -r command; do', '  printf "H\\tidlewatch-sockdiag/1\\t1\\t2\\t3\\nT\\tsockets=0\\n.\\n"', 'done', ''].join('\n'),
+    { mode: 0o755 },
+  );
+});
+
+afterEach(() => {
+  for (const pid of descendants.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The pid the hanging helper wrote, once it has written it. */
+async function descendantOf(script: string): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    if (existsSync(`${script}.descendant`)) {
+      const text = readFileSync(`${script}.descendant`, 'utf8').trim();
+      if (text) {
+        rmSync(`${script}.descendant`);
+        descendants.push(Number(text));
+        return Number(text);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error('the fake helper did not start its descendant');
+}
+
+function running(pid: number): boolean {
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(condition: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 20))) if (condition()) return true;
+  return condition();
+}
+
+describe('SockdiagProcess with a helper that never answers', () => {
+  it('rejects the request after its timeout and closes the pipes a descendant of the helper still holds', async () => {
+    const helper = new SockdiagProcess(hanging, { timeoutMs: 300 });
+    const started = Date.now();
+    const request = helper.stream(() => undefined);
+    const descendant = await descendantOf(hanging);
+    await expect(request).rejects.toThrow('idlewatch-sockdiag did not answer within 0.3 s');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // Its next write meets a pipe with no reader: SIGPIPE. Were our end still open, it would tick on.
+    expect(await waitUntil(() => !running(descendant), 3_000)).toBe(true);
+    helper.close();
+  });
+
+  it('rejects the request in flight when closed, and lets go of the pipes', async () => {
+    const helper = new SockdiagProcess(hanging, { timeoutMs: 60_000 });
+    const request = helper.stream(() => undefined);
+    const descendant = await descendantOf(hanging);
+    helper.close();
+    await expect(request).rejects.toThrow('idlewatch-sockdiag was closed');
+    expect(await waitUntil(() => !running(descendant), 3_000)).toBe(true);
+  });
+
+  it('lets a Node process that used it exit soon after the timeout, though the descendant lives on', async () => {
+    const script = join(dir, 'snapshot-once.mts');
+    const descendantHolding = join(dir, 'holding-helper');
+    // This descendant only holds the pipes (it never writes, so never meets SIGPIPE).
+    writeFileSync(descendantHolding, ['#!/bin/sh', 'sleep 30 &', 'echo $! > "$0.descendant"', 'exec cat > /dev/null', ''].join('\n'), { mode: 0o755 });
+    writeFileSync(
+      script,
+      [
+        `import { SockdiagProcess } from ${JSON.stringify(pathToFileURL(MODULE).href)};`,
+        `const helper = new SockdiagProcess(${JSON.stringify(descendantHolding)}, { timeoutMs: 300 });`,
+        "helper.stream(() => undefined).then(() => console.log('answered'), (e) => console.log(`rejected: ${e.message}`));",
+        '',
+      ].join('\n'),
+    );
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d));
+    child.stderr.on('data', (d: Buffer) => (output += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const code = await exited;
+    clearTimeout(killer);
+    await descendantOf(descendantHolding);
+    expect(output).toContain('rejected: idlewatch-sockdiag did not answer within 0.3 s');
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000); // the descendant sleeps 30 s
+  }, 20_000);
+});
+
+describe('SockdiagProcess with a helper that answers', () => {
+  it('streams the answer up to its closing line', async () => {
+    const helper = new SockdiagProcess(answering);
+    let text = '';
+    await helper.stream((piece) => (text += piece));
+    expect(text).toBe('H\tidlewatch-sockdiag/1\t1\t2\t3\nT\tsockets=0\n.\n');
+    helper.close();
+  });
+});
+
+describe('finding the helper', () => {
+  const saved = process.env.IDLEWATCH_SOCKDIAG;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.IDLEWATCH_SOCKDIAG;
+    else process.env.IDLEWATCH_SOCKDIAG = saved;
+  });
+
+  it('never takes the helper from an environment variable', () => {
+    process.env.IDLEWATCH_SOCKDIAG = answering;
+    let found: string | null = null;
+    try {
+      found = sockdiagBinaryPath();
+    } catch (error) {
+      expect((error as Error).message).toMatch(/not built/);
+    }
+    if (found !== null) expect(found).toMatch(/out\/bin\/idlewatch-sockdiag$/);
+    expect(found).not.toBe(answering);
+  });
+
+  it.each([
+    ['the sources of a checkout', '/srv/shared/idlewatch/main/platform/linux', '/srv/shared/idlewatch/out/bin/idlewatch-sockdiag'],
+    ['a build bundled into out/main', '/srv/shared/idlewatch/out/main', '/srv/shared/idlewatch/out/bin/idlewatch-sockdiag'],
+    ['a chunk of that bundle', '/srv/shared/idlewatch/out/main/chunks', '/srv/shared/idlewatch/out/bin/idlewatch-sockdiag'],
+  ])('looks in one place only, inside the build, for code in %s', (_, moduleDir, helper) => {
+    expect(sockdiagBinaryBeside(moduleDir)).toBe(helper);
+  });
+});
+
+describe.runIf(isRoot)('as root, the helper must be writable by root alone', () => {
+  let n = 0;
+  /** A copy of the answering helper in a fresh directory, with the given modes and owner. */
+  function copy({ dirMode = 0o755, fileMode = 0o755, owner = 0 } = {}): string {
+    const where = join(dir, `copy-${++n}`);
+    mkdirSync(where);
+    const file = join(where, 'idlewatch-sockdiag');
+    copyFileSync(answering, file);
+    chmodSync(file, fileMode);
+    chownSync(file, owner, owner);
+    chmodSync(where, dirMode);
+    return file;
+  }
+
+  it.each([
+    ['in a directory every user may write (0777)', { dirMode: 0o777 }, /its directory .*copy-\d+ is writable by every user \(mode 777\)/],
+    ['writable by every user (0777)', { fileMode: 0o777 }, /it \(.*idlewatch-sockdiag\) is writable by every user/],
+    ['writable by its group (0775)', { fileMode: 0o775 }, /is writable by its group/],
+    ['owned by another user', { owner: 65534 }, /is owned by uid 65534, not root/],
+    ['in a world-writable directory even with the sticky bit (1777)', { dirMode: 0o1777 }, /its directory .* is writable by every user/],
+  ])('refuses a helper %s, naming the path', async (_, modes, message) => {
+    const file = copy(modes);
+    const helper = new SockdiagProcess(file);
+    await expect(helper.stream(() => undefined)).rejects.toThrow(message);
+    await expect(helper.stream(() => undefined)).rejects.toThrow(`Refusing to run ${file} as root`);
+    helper.close();
+  });
+
+  it('refuses a directory higher up that another user may write', () => {
+    const file = copy();
+    chmodSync(dir, 0o777);
+    try {
+      expect(() => assertSafeToRunAsRoot(file)).toThrow(/its directory .*idlewatch-sockdiag-process-\w+ is writable by every user/);
+    } finally {
+      chmodSync(dir, 0o700);
+    }
+  });
+
+  it('runs a helper that only root can replace, below a sticky /tmp', async () => {
+    const file = copy({ fileMode: 0o755, dirMode: 0o755 });
+    expect(() => assertSafeToRunAsRoot(file)).not.toThrow();
+    const helper = new SockdiagProcess(file);
+    await expect(helper.stream(() => undefined)).resolves.toBeUndefined();
+    helper.close();
+  });
+});
