@@ -1,24 +1,39 @@
-import type { Connection, Snapshot } from '../../shared/model';
-import type { PlatformAdapter } from '../../shared/platform-adapter';
+import type { Connection, HostInfo, Snapshot } from '../../shared/model';
+import type { NamespaceRef, PlatformAdapter } from '../../shared/platform-adapter';
 import { projectConnection } from '../../shared/projection/project';
 import { compileRules, type IdleRule } from '../../shared/rules';
 
 export interface SnapshotOptions {
   /** Idle-timeout rules of middleboxes and applications on the path. */
   rules: readonly IdleRule[];
+  /** Which namespace to read; the current one by default. */
+  namespace?: NamespaceRef;
+  /** The host as already described (the service describes it once); read afresh when absent. */
+  host?: HostInfo;
 }
 
-/** Reads the socket table, settings and host once, and projects every connection. */
+/** Reads one namespace's socket table and settings once, and projects every connection with the adapter's projector. */
 export async function takeSnapshot(adapter: PlatformAdapter, options: SnapshotOptions): Promise<Snapshot> {
-  const [table, settings, host] = await Promise.all([adapter.listSockets(), adapter.readSettings(), adapter.describeHost()]);
-  const context = { now: table.takenAt, settings, clock: table.clock, rules: compileRules(options.rules) };
+  const [table, settings, host] = await Promise.all([
+    adapter.listSockets(options.namespace),
+    adapter.readSettings(options.namespace),
+    options.host ?? adapter.describeHost(),
+  ]);
+  const context = {
+    now: table.takenAt,
+    settings,
+    clock: table.clock,
+    projector: adapter.projector,
+    rules: compileRules(options.rules),
+  };
   // Extends each fact object in place: at 100k sockets, copying into fresh objects doubled the
   // snapshot's time and memory.
   const connections: Connection[] = table.sockets.map((facts) => Object.assign(facts, projectConnection(facts, context)));
   return {
-    schema: 'idlewatch.snapshot/1',
+    schema: 'idlewatch.snapshot/2',
     takenAt: table.takenAt,
     host,
+    namespace: table.namespace,
     settings,
     clock: table.clock,
     connections,

@@ -1,15 +1,25 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
-import si from 'systeminformation';
-import type { HostInfo, KeepaliveSettings, SocketFacts } from '../../../shared/model';
-import type { PlatformAdapter, SocketTable } from '../../../shared/platform-adapter';
+import type { KeepaliveSettings, NetworkNamespace, SocketFacts } from '../../../shared/model';
+import { ApiFailure } from '../../../shared/api/result';
+import { linuxProjector } from '../../../shared/projection/linux/linux-projector';
+import type {
+  AdapterCapabilities,
+  AppliedChange,
+  NamespaceRef,
+  PersistedSettings,
+  PlatformAdapter,
+  SocketTable,
+  Verification,
+} from '../../../shared/platform-adapter';
+import { describeLinuxHost, describeLinuxNetwork } from './host';
 import { inferHz, jiffiesOffset, parseKernelConfigHz, parseTimerList } from './kernel-clock';
-import { parsePasswd } from './passwd';
+import { currentNamespace } from './namespace';
 import { dumpTime, toSocketFacts, type DumpTime } from './socket-facts';
 import { SockdiagReader } from './sockdiag-output';
 import { SockdiagProcess } from './sockdiag-process';
-import { readKeepaliveSettings } from './sysctl';
+import { KEEPALIVE_SYSCTLS, readKeepaliveSettings } from './sysctl';
 
 interface ClockBasis {
   hz: number;
@@ -57,23 +67,41 @@ async function readClockBasis(): Promise<ClockBasis> {
   return { hz, offset: first ? jiffiesOffset(first, hz) : null, warnings };
 }
 
+/** Until container support (reading other namespaces through the helper) lands, only the current one is read. */
+function unsupportedNamespace(ref: string): ApiFailure {
+  return new ApiFailure('unsupported', `reading network namespace ${ref} is not supported yet: Idlewatch reads the namespace it runs in`);
+}
+
 export class LinuxAdapter implements PlatformAdapter {
-  readonly platform = 'linux';
+  readonly os = 'linux';
+  readonly projector = linuxProjector;
+  readonly capabilities: AdapterCapabilities = {
+    // pidfd_getfd on other users' processes needs root (KEEPALIVE.md §1.3).
+    perSocketOptions: process.getuid?.() === 0,
+    timers: true,
+    namespaces: false,
+    apply: false,
+  };
   private sockdiag: SockdiagProcess | null = null;
   private clockBasis: Promise<ClockBasis> | null = null;
-  private host: Promise<HostInfo> | null = null;
-  private users: { mtimeMs: number; map: Map<number, string> } | null = null;
+  private namespace: Promise<NetworkNamespace> | null = null;
 
-  async listSockets(): Promise<SocketTable> {
+  async listNamespaces(): Promise<NetworkNamespace[]> {
+    return [await this.resolve('current')];
+  }
+
+  async listSockets(ref: NamespaceRef = 'current'): Promise<SocketTable> {
+    const namespace = await this.resolve(ref);
     this.sockdiag ??= new SockdiagProcess();
     this.clockBasis ??= readClockBasis();
-    const [basis, users] = await Promise.all([this.clockBasis, this.userNames()]);
+    const basis = await this.clockBasis;
     const sockets: SocketFacts[] = [];
     let time: DumpTime | null = null;
     // Facts are made while the helper is still writing: the two overlap on two cores.
     const reader = new SockdiagReader((socket, sofar) => {
       time ??= dumpTime(sofar, basis.hz, basis.offset);
-      sockets.push(toSocketFacts(socket, time, { processes: sofar.processes, users }));
+      // The helper names processes and users (through NSS) before the first socket line.
+      sockets.push(toSocketFacts(socket, time, sofar, namespace.id));
     });
     await this.sockdiag.stream((piece) => reader.push(piece), 1e9 / basis.hz);
     const output = reader.finish();
@@ -81,11 +109,13 @@ export class LinuxAdapter implements PlatformAdapter {
     time ??= dumpTime(output, basis.hz, basis.offset);
     return {
       takenAt: Math.round(time.takenAt),
+      namespace,
       clock: time.clock,
       sockets,
       diagnostics: {
         malformedLines: output.malformedLines,
         processesDenied: output.stats.denied ?? 0,
+        processesUnscanned: output.stats.unscanned ?? 0,
         unattributedSockets: sockets.filter((s) => s.inode !== null && s.pid === null).length,
         processesScanned: output.stats.processes ?? 0,
         warnings: [...basis.warnings, ...output.errors],
@@ -93,20 +123,41 @@ export class LinuxAdapter implements PlatformAdapter {
     };
   }
 
-  readSettings(): Promise<KeepaliveSettings> {
+  async readSettings(ref: NamespaceRef = 'current'): Promise<KeepaliveSettings> {
+    await this.resolve(ref);
     return readKeepaliveSettings();
   }
 
-  describeHost(): Promise<HostInfo> {
-    this.host ??= si.osInfo().then((os) => ({
-      hostname: os.hostname,
-      platform: 'linux',
-      distro: os.distro,
-      release: os.release,
-      kernel: os.kernel,
-      arch: os.arch,
-    }));
-    return this.host;
+  describeHost() {
+    return describeLinuxHost();
+  }
+
+  describeNetwork() {
+    return describeLinuxNetwork();
+  }
+
+  async verifySettings(expected: KeepaliveSettings, ref: NamespaceRef = 'current'): Promise<Verification> {
+    await this.resolve(ref);
+    const read = await readKeepaliveSettings();
+    if (expected.os !== 'linux') return { ok: false, read, mismatches: [`expected ${expected.os} settings on Linux`] };
+    const mismatches = (Object.keys(KEEPALIVE_SYSCTLS) as (keyof typeof KEEPALIVE_SYSCTLS)[])
+      .filter((key) => read[key] !== expected[key])
+      .map((key) => `${KEEPALIVE_SYSCTLS[key]} is ${read[key]}, expected ${expected[key]}`);
+    return { ok: mismatches.length === 0, read, mismatches };
+  }
+
+  // Declared by the adapter interface for keepalive profiles; the elevated helper that does them
+  // comes with that feature (issue 7). Until then they say so rather than pretend.
+  async readPersistedSettings(): Promise<PersistedSettings> {
+    throw new ApiFailure('unsupported', 'reading persisted settings comes with keepalive profiles');
+  }
+
+  async applySettings(): Promise<AppliedChange> {
+    throw new ApiFailure('unsupported', 'applying settings comes with keepalive profiles');
+  }
+
+  async restoreSettings(): Promise<void> {
+    throw new ApiFailure('unsupported', 'restoring settings comes with keepalive profiles');
   }
 
   close(): void {
@@ -114,12 +165,10 @@ export class LinuxAdapter implements PlatformAdapter {
     this.sockdiag = null;
   }
 
-  /** /etc/passwd, re-read only when it changes. */
-  private async userNames(): Promise<Map<number, string>> {
-    const mtimeMs = await stat('/etc/passwd').then((s) => s.mtimeMs, () => 0);
-    if (this.users?.mtimeMs !== mtimeMs) {
-      this.users = { mtimeMs, map: parsePasswd((await readText('/etc/passwd')) ?? '') };
-    }
-    return this.users.map;
+  private async resolve(ref: NamespaceRef): Promise<NetworkNamespace> {
+    this.namespace ??= currentNamespace();
+    const current = await this.namespace;
+    if (ref !== 'current' && ref !== current.id) throw unsupportedNamespace(ref);
+    return current;
   }
 }

@@ -1,4 +1,4 @@
-import type { KernelClock, SocketFacts, TcpState } from '../../../shared/model';
+import { CONNECTED_STATES, KEEPALIVE_STATES, type SocketFacts, type TickClock } from '../../../shared/model';
 import { tcpStateName, timerKind } from './kernel-state';
 import type { DiagOutput, DiagSocket, Fill } from './sockdiag-output';
 
@@ -6,7 +6,7 @@ import type { DiagOutput, DiagSocket, Fill } from './sockdiag-output';
 export interface DumpTime {
   /** Epoch ms at which the dump began. */
   takenAt: number;
-  clock: KernelClock;
+  clock: TickClock;
   /** CLOCK_MONOTONIC around the whole dump. */
   monotonicNs: bigint;
   monotonicAfterNs: bigint;
@@ -25,8 +25,8 @@ export function dumpTime(
   jiffiesOffset: bigint | null,
 ): DumpTime {
   const takenAt = Number(output.realtimeNs) / 1e6;
-  const anchor = jiffiesOffset === null ? null : { jiffies: Number(jiffiesOffset), epochMs: takenAt - Number(output.monotonicNs) / 1e6 };
-  return { takenAt, clock: { hz, anchor }, monotonicNs: output.monotonicNs, monotonicAfterNs: output.monotonicAfterNs, jiffiesOffset };
+  const anchor = jiffiesOffset === null ? null : { tick: Number(jiffiesOffset), epochMs: takenAt - Number(output.monotonicNs) / 1e6 };
+  return { takenAt, clock: { kind: 'tick', hz, anchor }, monotonicNs: output.monotonicNs, monotonicAfterNs: output.monotonicAfterNs, jiffiesOffset };
 }
 
 /**
@@ -46,15 +46,22 @@ function atJiffiesFromRecord(time: DumpTime, fill: Fill | null, deltaJiffies: nu
   const msPerJiffy = 1000 / time.clock.hz;
   const anchor = time.clock.anchor;
   if (!anchor || time.jiffiesOffset === null) return time.takenAt + deltaJiffies * msPerJiffy;
-  return anchor.epochMs + (recordJiffies(time, time.jiffiesOffset, fill) + deltaJiffies - anchor.jiffies) * msPerJiffy;
+  return anchor.epochMs + (recordJiffies(time, time.jiffiesOffset, fill) + deltaJiffies - anchor.tick) * msPerJiffy;
 }
-
-const CONNECTED: ReadonlySet<TcpState> = new Set(['ESTABLISHED', 'CLOSE_WAIT', 'FIN_WAIT1', 'FIN_WAIT2', 'CLOSING', 'LAST_ACK']);
-const KEEPALIVE_STATES: ReadonlySet<TcpState> = new Set(['ESTABLISHED', 'CLOSE_WAIT']);
 
 export interface Names {
   processes: ReadonlyMap<number, string>;
   users: ReadonlyMap<number, string>;
+}
+
+/**
+ * A socket's id, unique across network namespaces: the namespace, then the inode that names a
+ * live socket. TIME_WAIT and request sockets have no inode; their state and endpoints name them
+ * (a SYN_RECV request may reuse the 4-tuple of a TIME_WAIT it replaces).
+ */
+export function socketId(namespaceId: string, s: Pick<DiagSocket, 'inode' | 'state' | 'family' | 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort'>): string {
+  if (s.inode !== 0) return `${namespaceId}/i${s.inode}`;
+  return `${namespaceId}/s${s.state}/${s.family}/${s.localAddress}/${s.localPort}/${s.remoteAddress}/${s.remotePort}`;
 }
 
 /**
@@ -72,20 +79,19 @@ function ageAtDumpStart(ageMs: number | null, delayMs: number): number | null {
   return ageMs === null ? null : Math.max(0, Math.round(ageMs - delayMs));
 }
 
-export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names): SocketFacts {
+export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names, namespaceId: string): SocketFacts {
   const state = tcpStateName(s.state);
   const timer = timerKind(s.timer);
   const family = s.family === 4 ? 'ipv4' : 'ipv6';
   const msPerJiffy = 1000 / time.clock.hz;
-  const connected = CONNECTED.has(state);
+  const connected = CONNECTED_STATES.has(state);
   const hasInfo = connected && s.lastDataRecvMs !== null && s.lastAckRecvMs !== null;
   const delayMs = fillDelayMs(time, s.fill);
   // An established socket with SO_KEEPALIVE always has its keepalive timer armed
   // (tcp_keepalive_timer re-arms itself), so no timer means keepalive is off.
   const inferredKeepalive = KEEPALIVE_STATES.has(state) ? (timer === 'keepalive' ? true : timer === 'none' ? false : null) : null;
   return {
-    // The inode names a live socket; TIME_WAIT and request sockets have none, so their endpoints do.
-    id: s.inode !== 0 ? `i${s.inode}` : `${family}|${s.localAddress}|${s.localPort}|${s.remoteAddress}|${s.remotePort}`,
+    id: socketId(namespaceId, s),
     family,
     state,
     localAddress: s.localAddress,

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
-import type { KeepaliveSettings } from '../../../shared/model';
+import type { LinuxSettings } from '../../../shared/model';
 
-/** The sysctls behind KeepaliveSettings. /proc/sys/net is per network namespace: the reader's own. */
+/** The sysctls behind LinuxSettings. /proc/sys/net is per network namespace: the reader's own. */
 export const KEEPALIVE_SYSCTLS = {
-  keepaliveTimeSec: 'net.ipv4.tcp_keepalive_time',
-  keepaliveIntervalSec: 'net.ipv4.tcp_keepalive_intvl',
-  keepaliveProbes: 'net.ipv4.tcp_keepalive_probes',
-  tcpRetries2: 'net.ipv4.tcp_retries2',
-} as const satisfies Record<keyof KeepaliveSettings, string>;
+  timeSec: 'net.ipv4.tcp_keepalive_time',
+  intervalSec: 'net.ipv4.tcp_keepalive_intvl',
+  probes: 'net.ipv4.tcp_keepalive_probes',
+  retries2: 'net.ipv4.tcp_retries2',
+} as const satisfies Record<Exclude<keyof LinuxSettings, 'os'>, string>;
 
 export function sysctlPath(name: string): string {
   return `/proc/sys/${name.replaceAll('.', '/')}`;
@@ -20,12 +20,13 @@ export function parseSysctlInteger(name: string, text: string): number {
   return Number(trimmed);
 }
 
-export async function readKeepaliveSettings(): Promise<KeepaliveSettings> {
-  const entries = await Promise.all(
-    Object.entries(KEEPALIVE_SYSCTLS).map(async ([key, name]) => {
-      const text = await readFile(sysctlPath(name), 'utf8');
-      return [key, parseSysctlInteger(name, text)] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as unknown as KeepaliveSettings;
+export async function readKeepaliveSettings(): Promise<LinuxSettings> {
+  const read = async (name: string) => parseSysctlInteger(name, await readFile(sysctlPath(name), 'utf8'));
+  const [timeSec, intervalSec, probes, retries2] = await Promise.all([
+    read(KEEPALIVE_SYSCTLS.timeSec),
+    read(KEEPALIVE_SYSCTLS.intervalSec),
+    read(KEEPALIVE_SYSCTLS.probes),
+    read(KEEPALIVE_SYSCTLS.retries2),
+  ]);
+  return { os: 'linux', timeSec, intervalSec, probes, retries2 };
 }

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { KeepaliveSettings, KernelClock, SocketFacts } from '../../../shared/model';
+import type { Clock, LinuxSettings, SocketFacts } from '../../../shared/model';
+import { linuxProjector } from '../../../shared/projection/linux/linux-projector';
 import { projectConnection, type ProjectionContext } from '../../../shared/projection/project';
-import { retransmitTimeoutMs } from '../../../shared/projection/retransmit';
+import { retransmitTimeoutMs } from '../../../shared/projection/linux/retransmit';
 import { compileRules, everyConnectionRule, type IdleRule } from '../../../shared/rules';
 import { connection } from '../../fixtures/connection';
 
 const NOW = 1_800_000_000_000;
 /** HZ=250 with jiffy 0 beginning exactly at NOW: jiffy j begins at NOW + 4j ms. */
-const CLOCK: KernelClock = { hz: 250, anchor: { jiffies: 0, epochMs: NOW } };
-const SETTINGS: KeepaliveSettings = { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 };
+const CLOCK: Clock = { kind: 'tick', hz: 250, anchor: { tick: 0, epochMs: NOW } };
+const SETTINGS: LinuxSettings = { os: 'linux', timeSec: 600, intervalSec: 60, probes: 5, retries2: 15 };
 
 function ctx(over: Partial<ProjectionContext> = {}): ProjectionContext {
-  return { now: NOW, settings: SETTINGS, clock: CLOCK, rules: [], ...over };
+  return { now: NOW, settings: SETTINGS, clock: CLOCK, projector: linuxProjector, rules: [], ...over };
 }
 
 /** A middlebox that forgets every flow idle for `sec`. */
@@ -21,8 +22,8 @@ const middlebox = (sec: number) => compileRules([everyConnectionRule('middlebox'
 function facts(over: Partial<SocketFacts> = {}): SocketFacts {
   const idleMs = over.idleMs ?? 1000;
   // The shared fixture without its projection: what the adapter hands to the projector.
-  const { nextProbeAt: _n, dropAt: _d, dropWindow: _w, dropReason: _r, dropBy: _b, atRisk: _a, effective: _e, ...base } = connection({
-    timerExpiresAt: NOW - idleMs + SETTINGS.keepaliveTimeSec * 1000,
+  const { nextProbeAt: _n, probesAt: _p, dropAt: _d, dropWindow: _w, dropReason: _r, dropBy: _b, atRisk: _a, precision: _c, effective: _e, ...base } = connection({
+    timerExpiresAt: NOW - idleMs + SETTINGS.timeSec * 1000,
     idleMs,
     lastSendMs: idleMs,
     lastDataMs: idleMs,
@@ -31,7 +32,7 @@ function facts(over: Partial<SocketFacts> = {}): SocketFacts {
 }
 
 const textbookDrop = (lastRx: number, s = SETTINGS) =>
-  lastRx + (s.keepaliveTimeSec + s.keepaliveProbes * s.keepaliveIntervalSec) * 1000;
+  lastRx + (s.timeSec + s.probes * s.intervalSec) * 1000;
 
 describe('projectConnection: keepalive', () => {
   it('a fresh idle connection is probed `time` after its last activity and dropped probes × intvl later', () => {
@@ -45,6 +46,24 @@ describe('projectConnection: keepalive', () => {
     expect(p.dropAt! - textbookDrop(lastRx)).toBeLessThanOrEqual(16_384 + 5 * 2048);
   });
 
+  it('carries every probe still to come, an interval apart, before the drop', () => {
+    const p = projectConnection(facts(), ctx());
+    expect(p.probesAt).toHaveLength(5);
+    expect(p.probesAt[0]).toBe(p.nextProbeAt);
+    for (let i = 1; i < 5; i++) {
+      const gap = p.probesAt[i]! - p.probesAt[i - 1]!;
+      // 60 s apart, each firing rounded up by at most the 60 s timer's 2.048 s granularity
+      expect(gap).toBeGreaterThan(60_000 - 2048);
+      expect(gap).toBeLessThanOrEqual(60_000 + 2048);
+    }
+    expect(p.probesAt[4]!).toBeLessThan(p.dropAt!);
+  });
+
+  it('says whether the moment is exact (clock phase known) or a window', () => {
+    expect(projectConnection(facts(), ctx()).precision).toBe('exact');
+    expect(projectConnection(facts(), ctx({ clock: { kind: 'tick', hz: 250, anchor: null } })).precision).toBe('window');
+  });
+
   it('gives a window that holds the projected moment and spans the wheel rounding', () => {
     const p = projectConnection(facts(), ctx());
     const [earliest, latest] = p.dropWindow!;
@@ -54,7 +73,7 @@ describe('projectConnection: keepalive', () => {
   });
 
   it('without the jiffies phase still projects a moment, inside a window around the textbook time', () => {
-    const p = projectConnection(facts(), ctx({ clock: { hz: 250, anchor: null } }));
+    const p = projectConnection(facts(), ctx({ clock: { kind: 'tick', hz: 250, anchor: null } }));
     const textbook = textbookDrop(NOW - 1000);
     expect(p.dropWindow![0]).toBeGreaterThanOrEqual(textbook);
     expect(p.dropWindow![1]).toBeGreaterThan(p.dropAt!);

@@ -1,25 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { dumpTime, toSocketFacts } from '../../../../main/platform/linux/socket-facts';
+import { dumpTime, socketId, toSocketFacts } from '../../../../main/platform/linux/socket-facts';
+import type { TickClock } from '../../../../shared/model';
 import { parseSockdiagOutput } from '../../../../main/platform/linux/sockdiag-output';
 
 const out = parseSockdiagOutput(readFileSync(new URL('../../../fixtures/linux/sockdiag-snapshot.txt', import.meta.url), 'utf8'));
 const names = { processes: out.processes, users: new Map([[0, 'root']]) };
 const OFFSET = 4294892235n;
+const NS = '4026531840';
+const tickClock = (t: { clock: TickClock }) => t.clock;
 
 describe('toSocketFacts', () => {
   const time = dumpTime(out, 250, OFFSET);
-  const facts = out.sockets.map((s) => toSocketFacts(s, time, names));
+  const facts = out.sockets.map((s) => toSocketFacts(s, time, names, NS));
   const byPort = (port: number) => facts.find((f) => f.localPort === port)!;
 
   it('puts the dump on the jiffies grid: jiffies = offset + ⌊monotonic / 4 ms⌋', () => {
-    expect(time.clock).toEqual({ hz: 250, anchor: { jiffies: Number(OFFSET), epochMs: expect.any(Number) } });
-    expect(time.takenAt - time.clock.anchor!.epochMs).toBeCloseTo(762241.039686, 3);
+    expect(time.clock).toEqual({ kind: 'tick', hz: 250, anchor: { tick: Number(OFFSET), epochMs: expect.any(Number) } });
+    expect(time.takenAt - tickClock(time).anchor!.epochMs).toBeCloseTo(762241.039686, 3);
   });
 
   it('turns a relative timer into an absolute expiry on a jiffy boundary', () => {
     const ka = byPort(47666);
-    const anchor = time.clock.anchor!;
+    const anchor = tickClock(time).anchor!;
     const jiffy = (ka.timerExpiresAt! - anchor.epochMs) / 4;
     expect(Math.abs(jiffy - Math.round(jiffy))).toBeLessThan(0.2);
     expect(ka.timerExpiresAt! - time.takenAt).toBeGreaterThan(598_172 - 4);
@@ -47,7 +50,7 @@ describe('toSocketFacts', () => {
 
   it('leaves keepalive unknown when data in flight hides the keepalive timer and the socket was not read', () => {
     const stuck = out.sockets.find((s) => s.localPort === 47722)!;
-    const unread = toSocketFacts({ ...stuck, sockopts: null }, time, names);
+    const unread = toSocketFacts({ ...stuck, sockopts: null }, time, names, NS);
     expect(unread).toMatchObject({ timer: 'retransmit', keepalive: null, retransmits: 2, rtoMs: 800, sendQueue: 1000 });
   });
 
@@ -61,8 +64,8 @@ describe('toSocketFacts', () => {
 
   it('without the jiffies offset adds relative timers to the wall clock and says the phase is unknown', () => {
     const loose = dumpTime(out, 250, null);
-    expect(loose.clock.anchor).toBeNull();
-    expect(toSocketFacts(out.sockets.find((s) => s.localPort === 47666)!, loose, names).timerExpiresAt).toBe(
+    expect(tickClock(loose).anchor).toBeNull();
+    expect(toSocketFacts(out.sockets.find((s) => s.localPort === 47666)!, loose, names, NS).timerExpiresAt).toBe(
       Math.round(loose.takenAt + 598_172),
     );
   });
@@ -72,16 +75,16 @@ describe('toSocketFacts', () => {
     const tick = 4_000_000n;
     const jiffy = (ns: bigint) => Number(OFFSET + ns / tick);
     const fillNs = 762241039686n + 10n * tick; // filled 10 ticks after the dump began
-    const at = toSocketFacts({ ...ka, fill: { startNs: fillNs, endNs: fillNs + 100_000n } }, time, names).timerExpiresAt!;
-    const expected = time.clock.anchor!.epochMs + (jiffy(fillNs) + 598_172 / 4 - Number(OFFSET)) * 4;
+    const at = toSocketFacts({ ...ka, fill: { startNs: fillNs, endNs: fillNs + 100_000n } }, time, names, NS).timerExpiresAt!;
+    const expected = tickClock(time).anchor!.epochMs + (jiffy(fillNs) + 598_172 / 4 - Number(OFFSET)) * 4;
     expect(at).toBe(Math.round(expected));
   });
 
   it('takes the middle jiffy of a fill window that spans ticks', () => {
     const ka = out.sockets.find((s) => s.localPort === 47666)!;
     const start = 762240000000n;
-    const short = toSocketFacts({ ...ka, fill: { startNs: start, endNs: start } }, time, names).timerExpiresAt!;
-    const long = toSocketFacts({ ...ka, fill: { startNs: start, endNs: start + 40_000_000n } }, time, names).timerExpiresAt!;
+    const short = toSocketFacts({ ...ka, fill: { startNs: start, endNs: start } }, time, names, NS).timerExpiresAt!;
+    const long = toSocketFacts({ ...ka, fill: { startNs: start, endNs: start + 40_000_000n } }, time, names, NS).timerExpiresAt!;
     expect(long - short).toBe(20);
   });
 
@@ -89,11 +92,27 @@ describe('toSocketFacts', () => {
     const ka = out.sockets.find((s) => s.localPort === 47666)!;
     const late = { startNs: 762241039686n + 150_000_000n, endNs: 762241039686n + 150_000_000n };
     // read 150 ms into the dump: 1828 ms idle then was 1678 ms idle when the dump began
-    expect(toSocketFacts({ ...ka, fill: late }, time, names)).toMatchObject({ idleMs: 1678, lastSendMs: 1678, lastDataMs: 1678 });
-    expect(toSocketFacts({ ...ka, fill: null }, time, names).idleMs).toBe(1828);
+    expect(toSocketFacts({ ...ka, fill: late }, time, names, NS)).toMatchObject({ idleMs: 1678, lastSendMs: 1678, lastDataMs: 1678 });
+    expect(toSocketFacts({ ...ka, fill: null }, time, names, NS).idleMs).toBe(1828);
   });
 
   it('gives every socket a distinct id', () => {
     expect(new Set(facts.map((f) => f.id)).size).toBe(facts.length);
+  });
+
+  it('makes ids unique across network namespaces, TIME_WAIT sockets included', () => {
+    const timeWait = out.sockets.find((s) => s.inode === 0)!;
+    const live = out.sockets.find((s) => s.inode !== 0)!;
+    for (const s of [timeWait, live]) {
+      const here = toSocketFacts(s, time, names, NS).id;
+      const there = toSocketFacts(s, time, names, '4026532999').id;
+      expect(here).not.toBe(there);
+      expect(here.startsWith(`${NS}/`)).toBe(true);
+    }
+  });
+
+  it('tells a request socket from a TIME_WAIT socket on the same 4-tuple', () => {
+    const timeWait = out.sockets.find((s) => s.inode === 0)!;
+    expect(socketId(NS, timeWait)).not.toBe(socketId(NS, { ...timeWait, state: 12 }));
   });
 });

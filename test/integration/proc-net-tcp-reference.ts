@@ -1,7 +1,7 @@
 /**
- * Parses /proc/net/tcp and /proc/net/tcp6 (get_tcp4_sock / get_tcp6_sock, KEEPALIVE.md §1.4).
- * Timers here are USER_HZ ticks; Idlewatch reads inet_diag for exact values and uses this
- * table as the kernel's second opinion (tests) and to look up a socket by inode.
+ * The lab's second opinion: /proc/net/tcp and /proc/net/tcp6 (get_tcp4_sock / get_tcp6_sock,
+ * KEEPALIVE.md §1.4), read independently of the collector. Timers here are USER_HZ ticks;
+ * Idlewatch reads inet_diag for exact values, and collector.test.ts checks them against this.
  */
 
 export interface ProcNetTcpEntry {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { granularityFor, wheelFiresAt, wheelLevel } from '../../../shared/projection/timer-wheel';
+import { granularityFor, wheelFiresAt, wheelLevel } from '../../../../shared/projection/linux/timer-wheel';
 
 describe('timer wheel levels (KEEPALIVE.md §7 table)', () => {
   it.each([

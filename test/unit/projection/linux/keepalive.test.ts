@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keepaliveTimeline, type KeepaliveInputs } from '../../../shared/projection/keepalive';
+import { keepaliveTimeline, type KeepaliveInputs } from '../../../../shared/projection/linux/keepalive';
 
 /** time=2 s, intvl=1 s, probes=3 at HZ=250; last receipt at jiffy 0, timer armed at receipt. */
 const fresh: KeepaliveInputs = {
