@@ -1,59 +1,77 @@
 /**
  * Pushing changes rather than whole tables: the core diffs each poll against the previous one,
- * the renderer applies the difference. Idle times grow every poll without anything happening,
- * so they are compared as the absolute moment of the last activity, not as durations.
+ * the renderer applies the difference. How each field is compared is derived from the model's
+ * schema (shared/model/schemas.ts): a moment within a few ms, an age as the moment it points to,
+ * everything else exactly. A field added to the schema is compared without being listed here.
  */
+import type { z } from 'zod';
 import type { SnapshotDelta, SnapshotView } from './api/contract';
 import type { Connection } from './model';
-
-/** Fields that change only when something happened. */
-const EXACT_KEYS = [
-  'state',
-  'pid',
-  'process',
-  'uid',
-  'user',
-  'sendQueue',
-  'recvQueue',
-  'timer',
-  'probesSent',
-  'retransmits',
-  'rtoMs',
-  'keepalive',
-  'dropReason',
-  'dropBy',
-  'atRisk',
-] as const satisfies readonly (keyof Connection)[];
+import { COMPARISON, ConnectionSchema } from './model/schemas';
 
 /** Absolute times: equal when within this much (a dump may place a timer one jiffy off). */
 const TIME_TOLERANCE_MS = 10;
-const TIME_KEYS = ['timerExpiresAt', 'nextProbeAt', 'dropAt'] as const satisfies readonly (keyof Connection)[];
-/** Durations before the snapshot's moment, compared as the moment they point to. */
-const AGE_KEYS = ['idleMs', 'lastSendMs', 'lastDataMs'] as const satisfies readonly (keyof Connection)[];
 
-function closeEnough(a: number | null, b: number | null): boolean {
-  if (a === null || b === null) return a === b;
-  return Math.abs(a - b) <= TIME_TOLERANCE_MS;
+/** Compares one field's values of two readings taken at `aAt` and `bAt`. */
+type Same = (a: unknown, b: unknown, aAt: number, bAt: number) => boolean;
+
+const exact: Same = (a, b) => a === b;
+const sameTime: Same = (a, b) => (a === null || b === null ? a === b : Math.abs((a as number) - (b as number)) <= TIME_TOLERANCE_MS);
+const sameAge: Same = (a, b, aAt, bAt) =>
+  a === null || b === null ? a === b : Math.abs(aAt - (a as number) - (bAt - (b as number))) <= TIME_TOLERANCE_MS;
+
+/** Builds the comparison a schema calls for, once, at load. */
+function comparatorFor(schema: z.core.$ZodType): Same {
+  const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
+  const meta = COMPARISON.get(schema as z.ZodType);
+  if (meta?.compare === 'time') return sameTime;
+  if (meta?.compare === 'age') return sameAge;
+  switch (def.type) {
+    case 'nullable':
+    case 'optional': {
+      const inner = comparatorFor(def.innerType as z.core.$ZodType);
+      return (a, b, aAt, bAt) => (a === null || b === null || a === undefined || b === undefined ? a === b : inner(a, b, aAt, bAt));
+    }
+    case 'object': {
+      const fields = Object.entries(def.shape as Record<string, z.core.$ZodType>).map(
+        ([key, field]) => [key, comparatorFor(field)] as const,
+      );
+      return (a, b, aAt, bAt) => {
+        if (a === b) return true;
+        const x = a as Record<string, unknown>;
+        const y = b as Record<string, unknown>;
+        for (const [key, same] of fields) if (!same(x[key], y[key], aAt, bAt)) return false;
+        return true;
+      };
+    }
+    case 'tuple': {
+      const items = (def.items as z.core.$ZodType[]).map(comparatorFor);
+      return (a, b, aAt, bAt) => {
+        if (a === b) return true;
+        const x = a as unknown[];
+        const y = b as unknown[];
+        return items.every((same, i) => same(x[i], y[i], aAt, bAt));
+      };
+    }
+    case 'array': {
+      const element = comparatorFor(def.element as z.core.$ZodType);
+      return (a, b, aAt, bAt) => {
+        if (a === b) return true;
+        const x = a as unknown[];
+        const y = b as unknown[];
+        return x.length === y.length && x.every((v, i) => element(v, y[i], aAt, bAt));
+      };
+    }
+    default:
+      return exact;
+  }
 }
 
-function sameShallow(a: object | null, b: object | null): boolean {
-  if (a === b) return true;
-  if (a === null || b === null) return false;
-  const ka = Object.keys(a) as (keyof typeof a)[];
-  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
-}
+const sameConnectionAt = comparatorFor(ConnectionSchema);
 
 /** Whether the renderer would show `b` (read at `bTakenAt`) differently from `a` (read at `aTakenAt`). */
 export function sameConnection(a: Connection, aTakenAt: number, b: Connection, bTakenAt: number): boolean {
-  for (const key of EXACT_KEYS) if (a[key] !== b[key]) return false;
-  for (const key of TIME_KEYS) if (!closeEnough(a[key], b[key])) return false;
-  for (const key of AGE_KEYS) {
-    const at = (c: Connection, takenAt: number) => (c[key] === null ? null : takenAt - c[key]!);
-    if (!closeEnough(at(a, aTakenAt), at(b, bTakenAt))) return false;
-  }
-  const [aw, bw] = [a.dropWindow, b.dropWindow];
-  if (!(aw === bw || (aw && bw && closeEnough(aw[0], bw[0]) && closeEnough(aw[1], bw[1])))) return false;
-  return sameShallow(a.socketKeepalive, b.socketKeepalive) && sameShallow(a.effective, b.effective);
+  return sameConnectionAt(a, b, aTakenAt, bTakenAt);
 }
 
 /** A connection as last sent, with the moment it was read. */

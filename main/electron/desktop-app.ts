@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { preferencesFile } from '../core/preferences-file';
 import { createIdlewatchService } from '../core/service';
 import { createPlatformAdapter } from '../platform/index';
+import { createDispatcher, DESKTOP_POLICY } from '../api/dispatcher';
 import { registerIpc } from './ipc';
 import { installAppMenu } from './menu';
 import { isRendererUrl, resolveRendererLocation } from './renderer-location';
@@ -58,12 +59,19 @@ export function startDesktopApp({ outDir }: DesktopAppOptions): void {
       const userData = app.getPath('userData');
       const adapter = createPlatformAdapter();
       const service = await createIdlewatchService(adapter, preferencesFile(join(userData, 'preferences.json')));
-      const disposeIpc = registerIpc({ api: service.api, subscribe: service.subscribe, getWindow, isAppUrl });
-      app.once('will-quit', () => {
+      const dispatch = createDispatcher(service.api, DESKTOP_POLICY);
+      const disposeIpc = registerIpc({ dispatch, subscribe: service.subscribe, getWindow, isAppUrl });
+      // Ends polling and the adapter's helper processes (the service owns the adapter) and
+      // writes pending preferences before the app exits.
+      let closed = false;
+      app.on('will-quit', (event) => {
+        if (closed) return;
+        event.preventDefault();
         disposeIpc();
-        service.close();
-        // The sockdiag helper is a child process: end it rather than leave it to the OS.
-        adapter.close();
+        void service.close().finally(() => {
+          closed = true;
+          app.quit();
+        });
       });
 
       window = createMainWindow({

@@ -1,27 +1,17 @@
 /**
- * The Electron IPC transport of the one API (shared/api/contract.ts). Every method goes through
- * the same `handle()`: sender check, argument parsing, then the core, with the outcome as a
- * Result. Channel names come only from callChannel / eventChannel.
+ * The Electron IPC transport of the one API. Each method's channel is handled by the same code:
+ * the sender check (this transport's own rule), then the one dispatcher (main/api/dispatcher.ts:
+ * capability, arguments, the core), with the outcome as a Result. Channel names come only from
+ * callChannel / eventChannel.
  */
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import {
-  ApiFailure,
-  callChannel,
-  EVENT_NAMES,
-  eventChannel,
-  METHOD_NAMES,
-  parseArgs,
-  toResult,
-  type EventName,
-  type EventPayload,
-  type IdlewatchApi,
-  type MethodName,
-  type Result,
-  type Subscribe,
-} from '../../shared/api/contract';
+import { EVENT_NAMES, METHOD_NAMES, callChannel, eventChannel, type EventName } from '../../shared/api/channels';
+import type { EventPayload, Subscribe } from '../../shared/api/contract';
+import { ApiFailure, type Result } from '../../shared/api/result';
+import type { Dispatch } from '../api/dispatcher';
 
 export interface IpcOptions {
-  api: IdlewatchApi;
+  dispatch: Dispatch;
   subscribe: Subscribe;
   /** The one window allowed to call and to be pushed events; null while none is open. */
   getWindow: () => BrowserWindow | null;
@@ -31,26 +21,21 @@ export interface IpcOptions {
 
 /** Registers every method and forwards every event; the returned function undoes both. */
 export function registerIpc(options: IpcOptions): () => void {
-  for (const method of METHOD_NAMES) handle(method, options);
-  const unsubscribes = EVENT_NAMES.map((event) =>
-    options.subscribe(event, (payload) => forward(options, event, payload)),
-  );
+  for (const method of METHOD_NAMES) {
+    ipcMain.handle(callChannel(method), (event, ...args: unknown[]): Promise<Result<unknown>> => {
+      const refusal = senderRefusal(event, options.getWindow(), options.isAppUrl);
+      if (refusal) {
+        const error = new ApiFailure('forbidden', `${method}: refused, ${refusal}`);
+        return Promise.resolve({ ok: false, error: { code: error.code, message: error.message } });
+      }
+      return options.dispatch(method, args);
+    });
+  }
+  const unsubscribes = EVENT_NAMES.map((event) => options.subscribe(event, (payload) => forward(options, event, payload)));
   return () => {
     for (const method of METHOD_NAMES) ipcMain.removeHandler(callChannel(method));
     for (const unsubscribe of unsubscribes) unsubscribe();
   };
-}
-
-function handle(method: MethodName, { api, getWindow, isAppUrl }: IpcOptions): void {
-  ipcMain.handle(callChannel(method), (event, ...args: unknown[]): Promise<Result<unknown>> =>
-    toResult(async () => {
-      const refusal = senderRefusal(event, getWindow(), isAppUrl);
-      if (refusal) throw new ApiFailure('forbidden', `${method}: refused, ${refusal}`);
-      const parsed = parseArgs(method, args);
-      // parseArgs has checked `parsed` against this very method's tuple schema.
-      return (api[method] as (...values: unknown[]) => Promise<unknown>)(...parsed);
-    }),
-  );
 }
 
 /**

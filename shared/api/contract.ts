@@ -1,10 +1,12 @@
 /**
- * The one API between the core and every UI (STYLE.md points 1–2). Electron IPC, the WebSocket
- * of browser mode and the renderer's bridge are all derived from these two tables; no channel
- * name is written anywhere else.
+ * The one API between the core and every UI (STYLE.md points 1, 2, 15). Each method has its
+ * argument tuple and its result as schemas; its name and capability are in ./channels.ts, and
+ * the compiler holds this table to exactly those names. Electron IPC, the WebSocket of browser
+ * mode, the renderer's bridges and main/api/dispatcher.ts all derive from here.
  */
 import { z } from 'zod';
-import type { IdleRule } from '../rules';
+import type { EventName, MethodName } from './channels';
+import { ApiFailure } from './result';
 import {
   ApiErrorSchema,
   IdleRulesSchema,
@@ -14,19 +16,23 @@ import {
   SnapshotViewSchema,
 } from './schemas';
 
-/** Each method's arguments, as a tuple schema. */
+interface MethodSpec {
+  args: z.ZodTuple;
+  result: z.ZodType;
+}
+
 export const METHODS = {
   /** The whole current snapshot; waits for the first poll. */
-  getSnapshot: z.tuple([]),
-  getPollState: z.tuple([]),
+  getSnapshot: { args: z.tuple([]), result: SnapshotViewSchema },
+  getPollState: { args: z.tuple([]), result: PollStateSchema },
   /** Poll every `ms` milliseconds from now on. */
-  setPollInterval: z.tuple([PollIntervalMsSchema]),
-  pausePolling: z.tuple([]),
-  resumePolling: z.tuple([]),
-  getRules: z.tuple([]),
+  setPollInterval: { args: z.tuple([PollIntervalMsSchema]), result: PollStateSchema },
+  pausePolling: { args: z.tuple([]), result: PollStateSchema },
+  resumePolling: { args: z.tuple([]), result: PollStateSchema },
+  getRules: { args: z.tuple([]), result: IdleRulesSchema },
   /** Replaces the idle-timeout rules; the next poll projects with them. */
-  setRules: z.tuple([IdleRulesSchema]),
-} as const;
+  setRules: { args: z.tuple([IdleRulesSchema]), result: IdleRulesSchema },
+} as const satisfies { [M in MethodName]: MethodSpec };
 
 /** Events the core pushes, with their payload schemas. */
 export const EVENTS = {
@@ -35,67 +41,26 @@ export const EVENTS = {
   pollState: PollStateSchema,
   /** A poll failed; polling goes on. */
   error: ApiErrorSchema,
-} as const;
+} as const satisfies { [E in EventName]: z.ZodType };
 
-export type MethodName = keyof typeof METHODS;
-export type EventName = keyof typeof EVENTS;
-
-export type SnapshotView = z.infer<typeof SnapshotViewSchema>;
-export type SnapshotDelta = z.infer<typeof SnapshotDeltaSchema>;
-export type PollState = z.infer<typeof PollStateSchema>;
-export type ApiError = z.infer<typeof ApiErrorSchema>;
-
-export interface MethodResults {
-  getSnapshot: SnapshotView;
-  getPollState: PollState;
-  setPollInterval: PollState;
-  pausePolling: PollState;
-  resumePolling: PollState;
-  getRules: IdleRule[];
-  setRules: IdleRule[];
-}
-
-export type MethodArgs<M extends MethodName> = z.infer<(typeof METHODS)[M]>;
+export type MethodArgs<M extends MethodName> = z.infer<(typeof METHODS)[M]['args']>;
+export type MethodResult<M extends MethodName> = z.infer<(typeof METHODS)[M]['result']>;
 export type EventPayload<E extends EventName> = z.infer<(typeof EVENTS)[E]>;
 
 /** The API as the core implements it and as the renderer calls it. */
 export type IdlewatchApi = {
-  [M in MethodName]: (...args: MethodArgs<M>) => Promise<MethodResults[M]>;
+  [M in MethodName]: (...args: MethodArgs<M>) => Promise<MethodResult<M>>;
 };
 
 /** Subscribes to an event; returns the unsubscribe function. */
 export type Subscribe = <E extends EventName>(event: E, listener: (payload: EventPayload<E>) => void) => () => void;
 
-/** Results cross a transport as a value or an error, never as a thrown exception. */
-export type Result<T> = { ok: true; value: T } | { ok: false; error: ApiError };
-
-/** Electron IPC channel names, derived from the tables above. */
-export const callChannel = (method: MethodName) => `idlewatch:call:${method}`;
-export const eventChannel = (event: EventName) => `idlewatch:event:${event}`;
-
-export const METHOD_NAMES = Object.keys(METHODS) as MethodName[];
-export const EVENT_NAMES = Object.keys(EVENTS) as EventName[];
-
-export function isMethodName(name: unknown): name is MethodName {
-  return typeof name === 'string' && Object.hasOwn(METHODS, name);
-}
-
-/** An error that carries its code across a transport. */
-export class ApiFailure extends Error {
-  constructor(
-    readonly code: ApiError['code'],
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
- * Parses a method's raw arguments. A transport calls this before the core runs; anything
+ * Parses a method's raw arguments. The dispatcher calls this before the core runs; anything
  * malformed becomes a 'bad-request' failure naming what is wrong.
  */
 export function parseArgs<M extends MethodName>(method: M, raw: unknown): MethodArgs<M> {
-  const parsed = METHODS[method].safeParse(raw);
+  const parsed = METHODS[method].args.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
@@ -104,18 +69,8 @@ export function parseArgs<M extends MethodName>(method: M, raw: unknown): Method
   return parsed.data as MethodArgs<M>;
 }
 
-/** Runs an API method and wraps its outcome as a Result. */
-export async function toResult<T>(run: () => Promise<T>): Promise<Result<T>> {
-  try {
-    return { ok: true, value: await run() };
-  } catch (error) {
-    if (error instanceof ApiFailure) return { ok: false, error: { code: error.code, message: error.message } };
-    return { ok: false, error: { code: 'internal', message: (error as Error).message ?? String(error) } };
-  }
-}
-
-/** Unwraps a Result on the calling side, turning errors back into ApiFailure. */
-export function fromResult<T>(result: Result<T>): T {
-  if (result.ok) return result.value;
-  throw new ApiFailure(result.error.code, result.error.message);
-}
+export type { SnapshotDelta, SnapshotView, PollState, SnapshotHead } from './schemas';
+export type { ApiError, Result } from './result';
+export type { Capability, EventName, MethodName } from './channels';
+export { ApiFailure, fromResult, toResult } from './result';
+export { EVENT_NAMES, METHOD_CAPABILITIES, METHOD_NAMES, callChannel, eventChannel, isEventName, isMethodName } from './channels';

@@ -1,11 +1,20 @@
 /**
- * Runtime schemas for everything that crosses a transport (Electron IPC, the WebSocket of
- * browser mode). Arguments are parsed with these before the core sees them; event payloads are
- * checked by the contract tests and by the renderer in development.
+ * Runtime schemas of what crosses a transport beyond the model (shared/model/schemas.ts): poll
+ * state, rules, the snapshot view and its deltas, errors. Arguments are parsed with these before
+ * the core sees them; event payloads are checked by the contract tests.
  */
 import { z } from 'zod';
-import { DROP_REASONS, TCP_STATES, TIMER_KINDS } from '../model';
-import { parseCidr } from '../rules';
+import {
+  ClockSchema,
+  ConnectionSchema,
+  DiagnosticsSchema,
+  HostSchema,
+  KeepaliveSettingsSchema,
+  NamespaceSchema,
+} from '../model/schemas';
+import { hasControls } from '../labels';
+import { parseCidr, type IdleRule } from '../rules';
+import { ERROR_CODES, type ApiError } from './result';
 
 const epochMs = z.number().finite();
 const port = z.number().int().min(0).max(65535);
@@ -17,7 +26,14 @@ export const PollIntervalMsSchema = z.number().int().min(500).max(60_000);
 export const IdleRuleSchema = z
   .object({
     id: z.string().min(1).max(64),
-    name: z.string().trim().min(1).max(80),
+    // A rule's name is shown in the table, the CLI and reports: no control or bidi characters,
+    // which would move the cursor or display the name reversed.
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(80)
+      .refine((name) => !hasControls(name), 'no control or bidirectional characters in a rule name'),
     kind: z.enum(['middlebox', 'application']),
     // up to a week: longer than any middlebox or server keeps an idle connection
     idleTimeoutSec: z.number().int().min(1).max(604_800),
@@ -41,83 +57,13 @@ export const IdleRulesSchema = z
   .max(200)
   .refine((rules) => new Set(rules.map((r) => r.id)).size === rules.length, 'rule ids must be unique');
 
-const EffectiveKeepaliveSchema = z.object({
-  timeSec: count,
-  intervalSec: count,
-  probes: count,
-  userTimeoutMs: count,
-  source: z.enum(['socket', 'assumed']),
-});
-
-export const ConnectionSchema = z.object({
-  id: z.string().min(1),
-  family: z.enum(['ipv4', 'ipv6']),
-  state: z.enum(TCP_STATES),
-  localAddress: z.string(),
-  localPort: port,
-  remoteAddress: z.string(),
-  remotePort: port,
-  pid: count.nullable(),
-  process: z.string().nullable(),
-  uid: count.nullable(),
-  user: z.string().nullable(),
-  inode: count.nullable(),
-  sendQueue: count,
-  recvQueue: count,
-  timer: z.enum(TIMER_KINDS),
-  timerExpiresAt: epochMs.nullable(),
-  probesSent: count,
-  retransmits: count,
-  rtoMs: z.number().min(0).nullable(),
-  idleMs: count.nullable(),
-  lastSendMs: count.nullable(),
-  lastDataMs: count.nullable(),
-  keepalive: z.boolean().nullable(),
-  socketKeepalive: z.object({ timeSec: count, intervalSec: count, probes: count, userTimeoutMs: count }).nullable(),
-  nextProbeAt: epochMs.nullable(),
-  dropAt: epochMs.nullable(),
-  dropWindow: z.tuple([epochMs, epochMs]).nullable(),
-  dropReason: z.enum(DROP_REASONS).nullable(),
-  dropBy: z.string().nullable(),
-  atRisk: z.boolean(),
-  effective: EffectiveKeepaliveSchema,
-});
-
-const SettingsSchema = z.object({
-  keepaliveTimeSec: count,
-  keepaliveIntervalSec: count,
-  keepaliveProbes: count,
-  tcpRetries2: count,
-});
-
-const HostSchema = z.object({
-  hostname: z.string(),
-  platform: z.string(),
-  distro: z.string(),
-  release: z.string(),
-  kernel: z.string(),
-  arch: z.string(),
-});
-
-const ClockSchema = z.object({
-  hz: z.number().int().positive(),
-  anchor: z.object({ jiffies: z.number(), epochMs }).nullable(),
-});
-
-const DiagnosticsSchema = z.object({
-  malformedLines: count,
-  processesDenied: count,
-  unattributedSockets: count,
-  processesScanned: count,
-  warnings: z.array(z.string()),
-});
-
 /** What every push carries besides the connections: small, so it is sent whole each time. */
-const SnapshotHeadSchema = z.object({
+export const SnapshotHeadSchema = z.object({
   seq: count,
   takenAt: epochMs,
   host: HostSchema,
-  settings: SettingsSchema,
+  namespace: NamespaceSchema,
+  settings: KeepaliveSettingsSchema,
   clock: ClockSchema,
   diagnostics: DiagnosticsSchema,
   /** How long the poll took (ms). */
@@ -140,9 +86,23 @@ export const PollStateSchema = z.object({
   intervalMs: PollIntervalMsSchema,
   lastPollAt: epochMs.nullable(),
   lastError: z.string().nullable(),
+  /** When the poll now under way started; null between polls. */
+  pollStartedAt: epochMs.nullable(),
+  /** The poll under way has overrun its interval: what the UI shows is getting stale. */
+  late: z.boolean(),
 });
 
-export const ApiErrorSchema = z.object({
-  code: z.enum(['bad-request', 'forbidden', 'collector', 'internal']),
-  message: z.string(),
-});
+export const ApiErrorSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
+
+export type SnapshotHead = z.infer<typeof SnapshotHeadSchema>;
+export type SnapshotView = z.infer<typeof SnapshotViewSchema>;
+export type SnapshotDelta = z.infer<typeof SnapshotDeltaSchema>;
+export type PollState = z.infer<typeof PollStateSchema>;
+
+// rules.ts and result.ts keep zod-free types (the CLI's snapshot path and the preload load them);
+// the compiler holds them to their schemas here.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameRule: Same<z.infer<typeof IdleRuleSchema>, IdleRule> = true;
+const sameError: Same<z.infer<typeof ApiErrorSchema>, ApiError> = true;
+void sameRule;
+void sameError;

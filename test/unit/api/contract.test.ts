@@ -12,6 +12,9 @@ import {
   ApiFailure,
   type IdlewatchApi,
   type MethodArgs,
+  type MethodResult,
+  type PollState,
+  type SnapshotView,
 } from '../../../shared/api/contract';
 import type { IdleRule } from '../../../shared/rules';
 import type { Connection } from '../../../shared/model';
@@ -36,6 +39,8 @@ const CASES: { [M in keyof typeof METHODS]: { good: unknown[][]; bad: unknown[][
       [[{ ...rule, idleTimeoutSec: 0 }]],
       [[{ ...rule, idleTimeoutSec: 604_801 }]],
       [[{ ...rule, name: '' }]],
+      [[{ ...rule, name: '\u202eyawetaG TAN SWA' }]],
+      [[{ ...rule, name: 'NAT\x1b[2J' }]],
       [[{ ...rule, match: { remoteCidr: '10.0.0.0/33' } }]],
       [[{ ...rule, match: { remoteCidr: 'example.com' } }]],
       [[{ ...rule, match: { remotePort: 70000 } }]],
@@ -75,16 +80,29 @@ describe('API methods validate their arguments', () => {
 const connection: Connection = fixture();
 const head = {
   seq: 2, takenAt: 1, pollMs: 12,
-  host: { hostname: 'h', platform: 'linux', distro: 'Debian', release: '12', kernel: '6.1', arch: 'x64' },
-  settings: { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 },
-  clock: { hz: 250, anchor: null },
-  diagnostics: { malformedLines: 0, processesDenied: 0, unattributedSockets: 0, processesScanned: 0, warnings: [] },
+  host: { hostname: 'h', os: 'linux', distro: 'Debian', kernel: '6.1', arch: 'x64', network: null },
+  namespace: { id: '4026531840', name: null, current: true },
+  settings: { os: 'linux', timeSec: 600, intervalSec: 60, probes: 5, retries2: 15 },
+  clock: { kind: 'tick', hz: 250, anchor: null },
+  diagnostics: { malformedLines: 0, processesDenied: 0, processesUnscanned: 0, unattributedSockets: 0, processesScanned: 0, warnings: [] },
 };
+const darwinHead = { ...head, settings: { os: 'darwin', keepIdleMs: 7_200_000, keepIntervalMs: 75_000, keepCount: 8, alwaysKeepalive: false }, clock: { kind: 'none' } };
+const windowsHead = { ...head, settings: { os: 'win32', keepAliveTimeMs: 7_200_000, keepAliveIntervalMs: 1000, probes: 10 }, clock: { kind: 'none' } };
 
 const EVENT_CASES: { [E in keyof typeof EVENTS]: { good: unknown[]; bad: unknown[] } } = {
   delta: {
-    good: [{ ...head, baseSeq: 1, upserts: [connection], removed: ['i9'] }, { ...head, baseSeq: 0, upserts: [], removed: [] }],
+    good: [
+      { ...head, baseSeq: 1, upserts: [connection], removed: ['i9'] },
+      { ...head, baseSeq: 0, upserts: [], removed: [] },
+      { ...darwinHead, baseSeq: 0, upserts: [{ ...connection, timer: 'unknown', precision: 'model' }], removed: [] },
+      { ...windowsHead, baseSeq: 0, upserts: [], removed: [] },
+    ],
     bad: [
+      { ...head, baseSeq: 0, upserts: [], removed: [], settings: { ...head.settings, os: 'darwin' } },
+      { ...windowsHead, baseSeq: 0, upserts: [], removed: [], settings: { ...windowsHead.settings, probes: 5 } },
+      { ...head, baseSeq: 0, upserts: [], removed: [], settings: { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 } },
+      { ...head, baseSeq: 1, upserts: [{ ...connection, probesAt: ['soon'] }], removed: [] },
+      { ...head, baseSeq: 1, upserts: [{ ...connection, precision: 'vibes' }], removed: [] },
       { ...head, baseSeq: 1, upserts: [{ ...connection, state: 'NAPPING' }], removed: [] },
       { ...head, baseSeq: 1, upserts: [{ ...connection, localPort: -1 }], removed: [] },
       { ...head, baseSeq: 1, upserts: [{ ...connection, dropReason: 'gremlins' }], removed: [] },
@@ -93,11 +111,18 @@ const EVENT_CASES: { [E in keyof typeof EVENTS]: { good: unknown[]; bad: unknown
     ],
   },
   pollState: {
-    good: [{ running: true, intervalMs: 2000, lastPollAt: null, lastError: null }],
-    bad: [{ running: 'yes', intervalMs: 2000, lastPollAt: null, lastError: null }, { running: true, intervalMs: 10, lastPollAt: null, lastError: null }],
+    good: [
+      { running: true, intervalMs: 2000, lastPollAt: null, lastError: null, pollStartedAt: null, late: false },
+      { running: true, intervalMs: 2000, lastPollAt: 5, lastError: null, pollStartedAt: 6, late: true },
+    ],
+    bad: [
+      { running: 'yes', intervalMs: 2000, lastPollAt: null, lastError: null, pollStartedAt: null, late: false },
+      { running: true, intervalMs: 10, lastPollAt: null, lastError: null, pollStartedAt: null, late: false },
+      { running: true, intervalMs: 2000, lastPollAt: null, lastError: null },
+    ],
   },
   error: {
-    good: [{ code: 'collector', message: 'netlink: Operation not permitted' }],
+    good: [{ code: 'collector', message: 'netlink: Operation not permitted' }, { code: 'unsupported', message: 'not on this OS' }],
     bad: [{ code: 'oops', message: 'x' }, { message: 'no code' }],
   },
 };
@@ -130,11 +155,24 @@ describe('results and channels', () => {
   it('derives one distinct channel per method and event', () => {
     const channels = [...METHOD_NAMES.map(callChannel), ...EVENT_NAMES.map(eventChannel)];
     expect(new Set(channels).size).toBe(channels.length);
-    expect(callChannel('setRules')).toBe('idlewatch:call:setRules');
   });
 
-  it('types each method by its schema', () => {
+  it('types each method by its schema, arguments and result alike', () => {
     expectTypeOf<MethodArgs<'setPollInterval'>>().toEqualTypeOf<[number]>();
     expectTypeOf<IdlewatchApi['getRules']>().returns.resolves.toEqualTypeOf<IdleRule[]>();
+    expectTypeOf<MethodResult<'getSnapshot'>>().toEqualTypeOf<SnapshotView>();
+    expectTypeOf<MethodResult<'pausePolling'>>().toEqualTypeOf<PollState>();
+  });
+
+  it('declares a result schema for every method, and each accepts what the core returns', () => {
+    expect(METHODS.getPollState.result.safeParse({ running: true, intervalMs: 2000, lastPollAt: null, lastError: null, pollStartedAt: null, late: false }).success).toBe(true);
+    expect(METHODS.getSnapshot.result.safeParse({ ...head, connections: [connection] }).success).toBe(true);
+    expect(METHODS.getRules.result.safeParse([rule]).success).toBe(true);
+    for (const method of METHOD_NAMES) expect(METHODS[method].result).toBeDefined();
+  });
+
+  it('keeps the error code through the round trip, unknown codes becoming internal', () => {
+    expect(() => fromResult({ ok: false, error: { code: 'unsupported', message: 'no' } })).toThrow(expect.objectContaining({ code: 'unsupported' }));
+    expect(() => fromResult({ ok: false, error: { code: 'made-up' as never, message: 'no' } })).toThrow(expect.objectContaining({ code: 'internal' }));
   });
 });

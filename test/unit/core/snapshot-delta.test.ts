@@ -3,6 +3,7 @@ import type { SnapshotView } from '../../../shared/api/contract';
 import type { Connection } from '../../../shared/model';
 import { connection, snapshotView } from '../../fixtures/connection';
 import { applyDelta, diffSnapshot, sameConnection, type KnownConnection } from '../../../shared/snapshot-delta';
+import { ConnectionSchema } from '../../../shared/model/schemas';
 
 const T0 = 1_800_000_000_000;
 
@@ -42,6 +43,40 @@ describe('sameConnection', () => {
       expect(sameConnection(conn('a'), T0, conn('a', over), T0), JSON.stringify(over)).toBe(false);
     }
     expect(sameConnection(conn('a'), T0, conn('a', { effective: { ...conn('a').effective, source: 'socket' } }), T0)).toBe(false);
+  });
+});
+
+describe('sameConnection is derived from the schema', () => {
+  /** Another valid value for a field: the schema decides what is valid. */
+  function changed(key: string, value: unknown): unknown {
+    const alternatives: Record<string, unknown> = {
+      family: 'ipv6',
+      state: 'CLOSE_WAIT',
+      timer: 'retransmit',
+      dropReason: 'middlebox',
+      precision: 'exact',
+      socketKeepalive: { timeSec: 30, intervalSec: 5, probes: 3, userTimeoutMs: 0 },
+      dropBy: 'AWS NAT Gateway',
+      probesAt: [T0 + 600_000, T0 + 660_000],
+    };
+    if (key in alternatives) return alternatives[key];
+    if (typeof value === 'number') return value + 1000;
+    if (typeof value === 'string') return `${value}x`;
+    if (typeof value === 'boolean') return !value;
+    if (Array.isArray(value)) return value.map((v) => (typeof v === 'number' ? v + 1000 : v));
+    if (value && typeof value === 'object') {
+      const [first, inner] = Object.entries(value)[0]!;
+      return { ...value, [first]: changed(first, inner) };
+    }
+    return undefined;
+  }
+
+  it.each(Object.keys(ConnectionSchema.shape))('a change of %s reaches the receiver', (key) => {
+    const before = conn('a');
+    const after = { ...before, [key]: changed(key, before[key as keyof Connection]) } as Connection;
+    // The changed value is still a valid connection: the schema itself says what may change.
+    expect(ConnectionSchema.safeParse(after).success).toBe(true);
+    expect(sameConnection(before, T0, after, T0)).toBe(false);
   });
 });
 

@@ -9,7 +9,7 @@ import { app, APP_FILE, dialog, FakeBrowserWindow, ipcMain, Menu, OUT_DIR, reset
 vi.mock('electron', async () => await import('./fake-electron'));
 
 const adapter = { platform: 'linux', close: vi.fn() };
-const service = { api: {}, subscribe: vi.fn(() => () => undefined), close: vi.fn() };
+const service = { api: {}, subscribe: vi.fn(() => () => undefined), close: vi.fn(async () => undefined) };
 vi.mock('../../../main/platform/index', () => ({ createPlatformAdapter: vi.fn(() => adapter) }));
 vi.mock('../../../main/core/service', () => ({ createIdlewatchService: vi.fn(async () => service) }));
 vi.mock('../../../main/core/preferences-file', () => ({ preferencesFile: vi.fn((path: string) => ({ path })) }));
@@ -99,12 +99,21 @@ describe('starting the desktop app', () => {
     expect(view.find((item) => item.label === '&View')!.submenu!.map((item) => item.role)).toContain('reload');
   });
 
-  it('quitting removes the IPC handlers and closes the core and its helper process', async () => {
+  it('quitting removes the IPC handlers, closes the core (which owns the adapter) once, then quits', async () => {
     await started();
-    app.emit('will-quit');
+    const quitting = { preventDefault: vi.fn() };
+    app.emit('will-quit', quitting);
+    // The quit waits for the core to write pending preferences and end its helper process.
+    expect(quitting.preventDefault).toHaveBeenCalledOnce();
     expect(ipcMain.handlers.size).toBe(0);
     expect(service.close).toHaveBeenCalledOnce();
-    expect(adapter.close).toHaveBeenCalledOnce();
+    await vi.waitFor(() => expect(app.quit).toHaveBeenCalledOnce());
+    const again = { preventDefault: vi.fn() };
+    app.emit('will-quit', again);
+    expect(again.preventDefault).not.toHaveBeenCalled();
+    expect(service.close).toHaveBeenCalledOnce();
+    // The adapter is closed by the service, not a second time by the shell.
+    expect(adapter.close).not.toHaveBeenCalled();
   });
 
   it('quits when its window is closed', async () => {

@@ -16,11 +16,12 @@ import {
 } from '../../../shared/api/contract';
 import type { IdleRule } from '../../../shared/rules';
 import { registerIpc } from '../../../main/electron/ipc';
+import { createDispatcher, DESKTOP_POLICY } from '../../../main/api/dispatcher';
 import { APP_URL, FakeBrowserWindow, FakeFrame, FakeWebContents, ipcMain, resetFakes } from './fake-electron';
 
 vi.mock('electron', async () => await import('./fake-electron'));
 
-const pollState: PollState = { running: true, intervalMs: 2000, lastPollAt: 1_700_000_000_000, lastError: null };
+const pollState: PollState = { running: true, intervalMs: 2000, lastPollAt: 1_700_000_000_000, lastError: null, pollStartedAt: null, late: false };
 const snapshot = { seq: 4, takenAt: 1_700_000_000_000, connections: [] } as unknown as SnapshotView;
 const rule: IdleRule = {
   id: 'nlb',
@@ -59,7 +60,7 @@ beforeEach(() => {
   service = fakeService();
   window = new FakeBrowserWindow({});
   dispose = registerIpc({
-    api: service.api,
+    dispatch: createDispatcher(service.api, DESKTOP_POLICY),
     subscribe: service.subscribe,
     getWindow: () => window as unknown as BrowserWindow | null,
     isAppUrl: (url) => url.split(/[?#]/)[0] === APP_URL,
@@ -199,6 +200,6 @@ describe('IPC disposer', () => {
 
   it('lets IPC be registered again afterwards', () => {
     dispose();
-    expect(() => registerIpc({ api: service.api, subscribe: service.subscribe, getWindow: () => null, isAppUrl: () => true })).not.toThrow();
+    expect(() => registerIpc({ dispatch: createDispatcher(service.api, DESKTOP_POLICY), subscribe: service.subscribe, getWindow: () => null, isAppUrl: () => true })).not.toThrow();
   });
 });

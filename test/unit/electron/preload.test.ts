@@ -1,10 +1,11 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { callChannel, EVENT_NAMES, eventChannel, METHOD_NAMES, type IdlewatchApi, type Subscribe } from '../../../shared/api/contract';
+import { callChannel, EVENT_NAMES, eventChannel, METHOD_NAMES } from '../../../shared/api/channels';
+import type { PreloadApi } from '../../../main/electron/preload';
 import { contextBridge, ipcRenderer } from './fake-electron';
 
 vi.mock('electron', async () => await import('./fake-electron'));
 
-type Bridge = IdlewatchApi & { on: Subscribe } & Record<string, unknown>;
+type Bridge = PreloadApi & Record<string, unknown>;
 let bridge: Bridge;
 
 beforeAll(async () => {
@@ -39,28 +40,27 @@ describe('what the preload exposes', () => {
 });
 
 describe('methods', () => {
-  it('call their contract channel with the arguments and resolve with the value', async () => {
+  it('call their contract channel with the arguments and resolve with the Result', async () => {
     ipcRenderer.invoke.mockResolvedValueOnce({ ok: true, value: { running: true } });
-    await expect(bridge.setPollInterval(5000)).resolves.toEqual({ running: true });
+    await expect(bridge.setPollInterval(5000)).resolves.toEqual({ ok: true, value: { running: true } });
     expect(ipcRenderer.invoke).toHaveBeenCalledExactlyOnceWith(callChannel('setPollInterval'), 5000);
   });
 
   it('every method goes to its own channel', async () => {
     for (const method of METHOD_NAMES) {
       ipcRenderer.invoke.mockResolvedValueOnce({ ok: true, value: method });
-      await expect((bridge[method] as () => Promise<unknown>)()).resolves.toBe(method);
+      await expect((bridge[method] as () => Promise<unknown>)()).resolves.toEqual({ ok: true, value: method });
       expect(ipcRenderer.invoke).toHaveBeenLastCalledWith(callChannel(method));
     }
   });
 
-  it('reject with an Error whose message is the main process’s message', async () => {
-    ipcRenderer.invoke.mockResolvedValueOnce({
-      ok: false,
-      error: { code: 'bad-request', message: 'setPollInterval: Too small: expected number to be >=500' },
-    });
-    const failure = bridge.setPollInterval(10);
-    await expect(failure).rejects.toBeInstanceOf(Error);
-    await expect(failure).rejects.toThrow('setPollInterval: Too small: expected number to be >=500');
+  it('hand a failure over as a Result, so its code survives contextBridge (which keeps only an Error’s message)', async () => {
+    const failure = { ok: false, error: { code: 'bad-request', message: 'setPollInterval: Too small: expected number to be >=500' } };
+    ipcRenderer.invoke.mockResolvedValueOnce(failure);
+    const result = await bridge.setPollInterval(10);
+    expect(result).toEqual(failure);
+    // What crosses the bridge is plain data: structured-clonable, nothing thrown.
+    expect(structuredClone(result)).toEqual(failure);
   });
 });
 

@@ -1,0 +1,45 @@
+/**
+ * The API's names and rights, without its schemas: what the preload bundles (a sandboxed preload
+ * carries every byte it imports) and what the dispatcher's policies speak of. The schemas for
+ * each name are in ./contract.ts, which the compiler holds to exactly these names.
+ */
+
+/**
+ * What calling a method may do:
+ * - read: looks, changes nothing;
+ * - control: changes what Idlewatch itself does (polling, rules, preferences);
+ * - privileged: changes the system (kernel settings through the elevated helper).
+ * Each transport has one policy over these words (main/api/dispatcher.ts).
+ */
+export const CAPABILITIES = ['read', 'control', 'privileged'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+/** Every method, with the capability it needs. */
+export const METHOD_CAPABILITIES = {
+  getSnapshot: 'read',
+  getPollState: 'read',
+  setPollInterval: 'control',
+  pausePolling: 'control',
+  resumePolling: 'control',
+  getRules: 'read',
+  setRules: 'control',
+} as const satisfies Record<string, Capability>;
+
+export type MethodName = keyof typeof METHOD_CAPABILITIES;
+export const METHOD_NAMES = Object.keys(METHOD_CAPABILITIES) as MethodName[];
+
+/** Events the core pushes. */
+export const EVENT_NAMES = ['delta', 'pollState', 'error'] as const;
+export type EventName = (typeof EVENT_NAMES)[number];
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.hasOwn(METHOD_CAPABILITIES, name);
+}
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && (EVENT_NAMES as readonly string[]).includes(name);
+}
+
+/** Electron IPC channel names, derived from the tables above; no channel string is written anywhere else. */
+export const callChannel = (method: MethodName) => `idlewatch:call:${method}`;
+export const eventChannel = (event: EventName) => `idlewatch:event:${event}`;
