@@ -1,4 +1,5 @@
-import type { PollState, SnapshotDelta, SnapshotView } from '../../shared/api/contract';
+import type { PollState, SnapshotDelta, SnapshotHead, SnapshotView } from '../../shared/api/contract';
+import type { HostInfo } from '../../shared/model';
 import type { PlatformAdapter } from '../../shared/platform-adapter';
 import type { IdleRule } from '../../shared/rules';
 import { diffSnapshot, type KnownConnection } from '../../shared/snapshot-delta';
@@ -10,40 +11,70 @@ export interface PollerEvents {
   error(message: string): void;
 }
 
+export interface PollerOptions {
+  intervalMs: number;
+  rules: readonly IdleRule[];
+  /** The host, described once by the service; polls reuse it. */
+  host: () => Promise<HostInfo>;
+  /** Injectable for tests. */
+  now?: () => number;
+}
+
 /**
  * Polls the platform adapter on an interval, one poll at a time, and reports each poll as the
  * difference from the previous one. It keeps one map of the connections last reported.
+ *
+ * The cadence is anchored to when the last poll started: changing the interval moves the next
+ * poll to `last start + new interval`, never to `now + interval`, so a client that keeps
+ * changing it cannot starve polling. A poll that overruns its interval is reported as late at
+ * once, so a UI can say its data is getting stale while the poll is still under way.
  */
 export class Poller {
   private known = new Map<string, KnownConnection>();
-  private head: Omit<SnapshotView, 'connections'> | null = null;
+  private head: SnapshotHead | null = null;
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
+  private lateTimer: NodeJS.Timeout | null = null;
   private running = false;
   private polling: Promise<void> | null = null;
+  private pollStartedAt: number | null = null;
+  private lastStartedAt: number | null = null;
+  private late = false;
   private lastPollAt: number | null = null;
   private lastError: string | null = null;
+  private intervalMs: number;
+  private rules: readonly IdleRule[];
+  private readonly now: () => number;
   private firstPoll: Promise<void>;
   private resolveFirstPoll!: () => void;
 
   constructor(
     private readonly adapter: PlatformAdapter,
-    private intervalMs: number,
-    private rules: readonly IdleRule[],
+    private readonly options: PollerOptions,
     private readonly on: PollerEvents,
   ) {
+    this.intervalMs = options.intervalMs;
+    this.rules = options.rules;
+    this.now = options.now ?? Date.now;
     this.firstPoll = new Promise((resolve) => (this.resolveFirstPoll = resolve));
   }
 
   state(): PollState {
-    return { running: this.running, intervalMs: this.intervalMs, lastPollAt: this.lastPollAt, lastError: this.lastError };
+    return {
+      running: this.running,
+      intervalMs: this.intervalMs,
+      lastPollAt: this.lastPollAt,
+      lastError: this.lastError,
+      pollStartedAt: this.pollStartedAt,
+      late: this.late,
+    };
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
     this.on.state(this.state());
-    this.schedule(0);
+    if (!this.polling) this.schedule(0);
   }
 
   /** Stops polling; the last snapshot stays available. */
@@ -55,8 +86,9 @@ export class Poller {
   }
 
   setIntervalMs(ms: number): void {
+    if (ms === this.intervalMs) return;
     this.intervalMs = ms;
-    if (this.running && !this.polling) this.schedule(ms);
+    if (this.running && !this.polling) this.schedule(this.untilNextPoll());
     this.on.state(this.state());
   }
 
@@ -79,44 +111,65 @@ export class Poller {
     return this.polling;
   }
 
+  /** Stops polling and releases the adapter. Safe to call more than once. */
   stop(): void {
-    this.pause();
+    if (this.running) this.pause();
+    if (this.lateTimer) clearTimeout(this.lateTimer);
     this.adapter.close();
+  }
+
+  /** How long until the next poll is due, counted from when the last one started. */
+  private untilNextPoll(): number {
+    if (this.lastStartedAt === null) return 0;
+    return Math.max(0, this.lastStartedAt + this.intervalMs - this.now());
   }
 
   private schedule(delayMs: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
-      const started = Date.now();
       void this.pollOnce().then(() => {
         // Keep the cadence: a poll that took 600 ms of a 1 s interval is followed 400 ms later.
-        if (this.running && !this.timer) this.schedule(Math.max(0, this.intervalMs - (Date.now() - started)));
+        if (this.running && !this.timer) this.schedule(this.untilNextPoll());
       });
     }, delayMs);
   }
 
   private async poll(): Promise<void> {
     const started = performance.now();
+    this.lastStartedAt = this.pollStartedAt = this.now();
+    this.lateTimer = setTimeout(() => {
+      this.late = true;
+      this.on.state(this.state());
+    }, this.intervalMs);
     try {
-      const snapshot = await takeSnapshot(this.adapter, { rules: this.rules });
+      const snapshot = await takeSnapshot(this.adapter, { rules: this.rules, host: await this.options.host() });
       const { connections, schema: _schema, ...rest } = snapshot;
       const baseSeq = this.seq;
       this.seq += 1;
-      const head = { ...rest, seq: this.seq, pollMs: Math.round(performance.now() - started) };
+      const head: SnapshotHead = { ...rest, seq: this.seq, pollMs: Math.round(performance.now() - started) };
       const delta = diffSnapshot(this.known, { ...head, connections }, baseSeq);
       this.head = head;
       this.lastPollAt = snapshot.takenAt;
       const recovered = this.lastError !== null;
       this.lastError = null;
       this.on.delta(delta);
-      if (recovered) this.on.state(this.state());
+      this.finishPoll(recovered);
     } catch (error) {
       this.lastError = (error as Error).message;
       this.on.error(this.lastError);
-      this.on.state(this.state());
+      this.finishPoll(true);
     } finally {
       this.resolveFirstPoll();
     }
+  }
+
+  private finishPoll(stateChanged: boolean): void {
+    if (this.lateTimer) clearTimeout(this.lateTimer);
+    this.lateTimer = null;
+    this.pollStartedAt = null;
+    const wasLate = this.late;
+    this.late = false;
+    if (stateChanged || wasLate) this.on.state(this.state());
   }
 }

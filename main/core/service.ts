@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { EventName, EventPayload, IdlewatchApi, Subscribe } from '../../shared/api/contract';
+import type { HostInfo } from '../../shared/model';
 import type { PlatformAdapter } from '../../shared/platform-adapter';
 import type { IdleRule } from '../../shared/rules';
 import { Poller } from './poller';
@@ -17,32 +18,88 @@ export interface PreferencesStore {
 
 export const DEFAULT_PREFERENCES: Preferences = { pollIntervalMs: 2000, rules: [] };
 
+/** A burst of changes (a slider dragged, a client calling in a loop) becomes one write. */
+export const PREFERENCES_WRITE_DELAY_MS = 500;
+
 export interface IdlewatchService {
   api: IdlewatchApi;
   subscribe: Subscribe;
-  close(): void;
+  /** Stops polling, writes pending preferences, releases the adapter. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+/**
+ * Writes the latest preferences at most once per `delayMs`, and only when they changed since the
+ * last write. `flush` writes what is pending now (on close).
+ */
+export function coalescedWriter(store: PreferencesStore, delayMs: number) {
+  let pending: Preferences | null = null;
+  let lastWritten: string | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let writing: Promise<void> = Promise.resolve();
+  const write = () => {
+    timer = null;
+    const next = pending;
+    pending = null;
+    if (!next) return writing;
+    const text = JSON.stringify(next);
+    if (text === lastWritten) return writing;
+    lastWritten = text;
+    writing = writing.then(() => store.save(next)).catch(() => undefined);
+    return writing;
+  };
+  return {
+    save(preferences: Preferences): void {
+      pending = { ...preferences };
+      timer ??= setTimeout(write, delayMs);
+    },
+    flush(): Promise<void> {
+      if (timer) clearTimeout(timer);
+      return write();
+    },
+    /** Seeds what is on disk, so re-saving the loaded values writes nothing. */
+    loaded(preferences: Preferences): void {
+      lastWritten = JSON.stringify(preferences);
+    },
+  };
 }
 
 /**
  * The core behind every transport: the poller, the rules, and the API methods over them.
- * Transports validate arguments (shared/api/contract.ts parseArgs) before calling `api`.
+ * Transports reach `api` only through the dispatcher (main/api/dispatcher.ts), which validates
+ * arguments and rights first. The service owns the adapter and closes it.
  */
 export async function createIdlewatchService(adapter: PlatformAdapter, store: PreferencesStore): Promise<IdlewatchService> {
-  const preferences: Preferences = { ...DEFAULT_PREFERENCES, ...((await store.load().catch(() => null)) ?? {}) };
+  const stored = await store.load().catch(() => null);
+  const preferences: Preferences = { ...DEFAULT_PREFERENCES, ...(stored ?? {}) };
+  const writer = coalescedWriter(store, PREFERENCES_WRITE_DELAY_MS);
+  if (stored) writer.loaded(preferences);
   const events = new EventEmitter();
   events.setMaxListeners(0);
   // Prefixed: a bare 'error' on an EventEmitter with no listener would throw and end the process.
   const channel = (event: EventName) => `api:${event}`;
   const emit = <E extends EventName>(event: E, payload: EventPayload<E>) => events.emit(channel(event), payload);
 
-  const poller = new Poller(adapter, preferences.pollIntervalMs, preferences.rules, {
-    delta: (delta) => emit('delta', delta),
-    state: (state) => emit('pollState', state),
-    error: (message) => emit('error', { code: 'collector', message }),
-  });
-  poller.start();
+  // The host is described once; where it sits on the network (slower: systeminformation runs
+  // commands) follows in the background and joins the next poll.
+  let host: Promise<HostInfo> = adapter.describeHost();
+  void host.then((described) =>
+    adapter.describeNetwork().then(
+      (network) => (host = Promise.resolve({ ...described, network })),
+      () => undefined,
+    ),
+  );
 
-  const remember = () => store.save({ ...preferences }).catch(() => undefined);
+  const poller = new Poller(
+    adapter,
+    { intervalMs: preferences.pollIntervalMs, rules: preferences.rules, host: () => host },
+    {
+      delta: (delta) => emit('delta', delta),
+      state: (state) => emit('pollState', state),
+      error: (message) => emit('error', { code: 'collector', message }),
+    },
+  );
+  poller.start();
 
   const api: IdlewatchApi = {
     getSnapshot: () => poller.snapshot(),
@@ -50,7 +107,7 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
     setPollInterval: async (ms) => {
       preferences.pollIntervalMs = ms;
       poller.setIntervalMs(ms);
-      await remember();
+      writer.save(preferences);
       return poller.state();
     },
     pausePolling: async () => {
@@ -65,7 +122,7 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
     setRules: async (rules) => {
       preferences.rules = rules;
       poller.setRules(rules);
-      await remember();
+      writer.save(preferences);
       return rules;
     },
   };
@@ -75,5 +132,14 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
     return () => events.off(channel(event), listener);
   };
 
-  return { api, subscribe, close: () => poller.stop() };
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      poller.stop();
+      await writer.flush();
+    })();
+    return closing;
+  };
+
+  return { api, subscribe, close };
 }

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SnapshotDelta } from '../../shared/api/contract';
+import { applyDelta, type KnownConnection } from '../../shared/snapshot-delta';
 import { createIdlewatchService, type IdlewatchService, type Preferences } from '../../main/core/service';
 import { LinuxAdapter } from '../../main/platform/linux/index';
 import { assertThrowawayNamespace, openPair, setKeepaliveSysctls, sleep } from './lab';
@@ -62,7 +63,8 @@ describe('the core service polling the real kernel', () => {
     await service.api.setRules([rule]);
     const ruled = await nextDelta((d) => d.upserts.some((c) => c.localPort === p.client.localPort && c.dropBy === 'AWS NAT Gateway'));
     expect(ruled.upserts.find((c) => c.localPort === p.client.localPort)).toMatchObject({ dropReason: 'middlebox', atRisk: true });
-    expect(saved?.rules).toEqual([rule]);
+    // Preference writes are coalesced: the rule reaches the store within the write delay.
+    await vi.waitFor(() => expect(saved?.rules).toEqual([rule]), { timeout: 2000 });
     expect(await service.api.getRules()).toEqual([rule]);
     await service.api.setRules([]);
     p.close();
@@ -91,9 +93,24 @@ describe('the core service polling the real kernel', () => {
   });
 
   it('the whole snapshot matches what the deltas built', async () => {
+    const p = await openPair();
+    await nextDelta((d) => d.upserts.some((c) => c.localPort === p.client.localPort));
+    await service.api.pausePolling();
+    await sleep(300); // a poll already under way finishes and pushes its delta
     const snap = await service.api.getSnapshot();
-    expect(snap.connections.length).toBeGreaterThan(0);
-    expect(snap.seq).toBeGreaterThan(1);
-    expect(new Set(snap.connections.map((c) => c.id)).size).toBe(snap.connections.length);
+
+    // Replay every delta since the first (baseSeq 0), as a renderer that never missed one would.
+    const held = new Map<string, KnownConnection>();
+    let seq = 0;
+    for (const d of deltas) {
+      expect(applyDelta(held, seq, d)).toBe(true);
+      seq = d.seq;
+    }
+    expect(seq).toBe(snap.seq);
+    expect([...held.keys()].sort()).toEqual(snap.connections.map((c) => c.id).sort());
+    for (const c of snap.connections) expect(held.get(c.id)!.connection).toEqual(c);
+    expect(snap.connections.some((c) => c.localPort === p.client.localPort)).toBe(true);
+    await service.api.resumePolling();
+    p.close();
   });
 });

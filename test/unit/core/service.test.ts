@@ -1,32 +1,78 @@
-import { describe, expect, it } from 'vitest';
-import { createIdlewatchService } from '../../../main/core/service';
-import type { PlatformAdapter } from '../../../shared/platform-adapter';
+import { describe, expect, it, vi } from 'vitest';
+import { createIdlewatchService, PREFERENCES_WRITE_DELAY_MS, type Preferences } from '../../../main/core/service';
+import { fakeAdapter } from '../../fixtures/adapter';
 
 /** An adapter whose socket table cannot be read, as when netlink is refused. */
-const failingAdapter: PlatformAdapter = {
-  platform: 'linux',
-  listSockets: async () => {
-    throw new Error('Reading the socket table failed: netlink: Operation not permitted');
-  },
-  readSettings: async () => ({ keepaliveTimeSec: 7200, keepaliveIntervalSec: 75, keepaliveProbes: 9, tcpRetries2: 15 }),
-  describeHost: async () => ({ hostname: 'h', platform: 'linux', distro: 'd', release: 'r', kernel: 'k', arch: 'x64' }),
-  close: () => undefined,
-};
+const failingAdapter = () =>
+  fakeAdapter({
+    listSockets: async () => {
+      throw new Error('Reading the socket table failed: netlink: Operation not permitted');
+    },
+  });
 
-const memoryStore = { load: async () => ({ pollIntervalMs: 500, rules: [] }), save: async () => undefined };
+function memoryStore(initial: Preferences | null = { pollIntervalMs: 500, rules: [] }) {
+  const saved: Preferences[] = [];
+  return { saved, load: async () => initial, save: vi.fn(async (p: Preferences) => void saved.push(structuredClone(p))) };
+}
 
 describe('the core service when the collector fails', () => {
   it('keeps running with nobody listening, and reports the failure in its poll state', async () => {
-    const service = await createIdlewatchService(failingAdapter, memoryStore);
+    const service = await createIdlewatchService(failingAdapter(), memoryStore());
     await expect(service.api.getSnapshot()).rejects.toThrow(/netlink: Operation not permitted/);
     expect((await service.api.getPollState()).lastError).toMatch(/netlink/);
-    service.close();
+    await service.close();
   });
 
   it('pushes the failure as an error event to those who listen', async () => {
-    const service = await createIdlewatchService(failingAdapter, memoryStore);
+    const service = await createIdlewatchService(failingAdapter(), memoryStore());
     const error = await new Promise((resolve) => service.subscribe('error', resolve));
     expect(error).toEqual({ code: 'collector', message: 'Reading the socket table failed: netlink: Operation not permitted' });
-    service.close();
+    await service.close();
+  });
+});
+
+describe('the core service and its preferences', () => {
+  it('coalesces a burst of interval changes into one write of the last value', async () => {
+    const store = memoryStore();
+    const service = await createIdlewatchService(fakeAdapter(), store);
+    for (let ms = 1000; ms < 1200; ms += 10) await service.api.setPollInterval(ms);
+    expect(store.save).not.toHaveBeenCalled();
+    await new Promise((r) => setTimeout(r, PREFERENCES_WRITE_DELAY_MS + 100));
+    expect(store.saved).toEqual([{ pollIntervalMs: 1190, rules: [] }]);
+    await service.close();
+  });
+
+  it('writes nothing when the values are those already stored, and flushes a pending write on close', async () => {
+    const store = memoryStore({ pollIntervalMs: 2000, rules: [] });
+    const service = await createIdlewatchService(fakeAdapter(), store);
+    await service.api.setPollInterval(2000);
+    await service.api.setRules([]);
+    await new Promise((r) => setTimeout(r, PREFERENCES_WRITE_DELAY_MS + 100));
+    expect(store.save).not.toHaveBeenCalled();
+    await service.api.setPollInterval(3000);
+    await service.close();
+    expect(store.saved).toEqual([{ pollIntervalMs: 3000, rules: [] }]);
+  });
+
+  it('closes the adapter exactly once, however often it is closed', async () => {
+    const adapter = fakeAdapter();
+    const service = await createIdlewatchService(adapter, memoryStore());
+    await Promise.all([service.close(), service.close()]);
+    await service.close();
+    expect(adapter.closed).toBe(1);
+  });
+});
+
+describe('the core service and the host', () => {
+  it('describes the host once and adds where it sits on the network when that arrives', async () => {
+    const describeHost = vi.fn(async () => ({ hostname: 'h', os: 'linux', distro: null, kernel: 'k', arch: 'x64', network: null }));
+    const network = { interfaces: [{ name: 'eth0', addresses: ['192.0.2.10'] }], defaultGateway: '192.0.2.1', defaultInterface: 'eth0' };
+    const adapter = fakeAdapter({ describeHost, describeNetwork: async () => network });
+    const service = await createIdlewatchService(adapter, memoryStore({ pollIntervalMs: 500, rules: [] }));
+    await service.api.getSnapshot();
+    await new Promise((r) => setTimeout(r, 700));
+    expect((await service.api.getSnapshot()).host.network).toEqual(network);
+    expect(describeHost).toHaveBeenCalledTimes(1);
+    await service.close();
   });
 });
