@@ -2,6 +2,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contentSecurityPolicy } from './build/csp-plugin';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -13,11 +14,19 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      // An ES module (package.json "type": "module", Electron ≥ 28): out/main/index.js.
+      // ES modules (package.json "type": "module", Electron ≥ 28): out/main/index.js, the
+      // Electron main process, and out/main/cli.js, the `idlewatch` command, which
+      // main/cli/idlewatch.mjs imports at that fixed path: the CLI runs as root, so it runs
+      // built code, never a compilation cached in $TMPDIR (DESIGN.md, Security model).
       // Runtime dependencies (zod, ipaddr.js, …) stay in node_modules, which electron-builder
       // packages from "dependencies"; electron and node: built-ins are always external.
       externalizeDeps: true,
-      rolldownOptions: { input: { index: resolve(root, 'main/electron/main.ts') } },
+      rolldownOptions: {
+        input: { index: resolve(root, 'main/electron/main.ts'), cli: resolve(root, 'main/cli/main.ts') },
+        // Shared and lazily imported chunks sit beside the entries, not in a chunks/ folder:
+        // modules find the build's layout (out/bin, out/renderer) from their import.meta.url.
+        output: { chunkFileNames: '[name]-[hash].js' },
+      },
     },
   },
   preload: {
@@ -25,7 +34,8 @@ export default defineConfig({
       outDir: 'out/preload',
       // A sandboxed preload cannot be an ES module and its require() knows only 'electron' and a
       // few built-ins (electronjs.org/docs/latest/tutorial/sandbox#preload-scripts): one CommonJS
-      // file with every dependency (zod via the contract) bundled in.
+      // file. It imports only the contract's names (shared/api/channels.ts), so it stays a few kB
+      // (test/unit/build/bundles.test.ts).
       externalizeDeps: false,
       rolldownOptions: {
         input: { index: resolve(root, 'main/electron/preload.ts') },
@@ -35,7 +45,8 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(root, 'renderer'),
-    plugins: [svelte()],
+    // The one Content-Security-Policy (shared/csp.ts) is written into index.html by the build.
+    plugins: [svelte(), contentSecurityPolicy()],
     build: {
       outDir: resolve(root, 'out/renderer'),
       rolldownOptions: { input: { index: resolve(root, 'renderer/index.html') } },

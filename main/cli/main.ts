@@ -1,4 +1,4 @@
-import { byIdleDescending, matchesFilter } from '../../shared/connection-filter';
+import { byIdleDescending, filterConnections, NO_FILTER } from '../../shared/connection-filter';
 import type { Snapshot } from '../../shared/model';
 import { everyConnectionRule } from '../../shared/rules';
 import { takeSnapshot } from '../core/snapshot';
@@ -6,8 +6,9 @@ import { createPlatformAdapter } from '../platform/index';
 import { parseCommand, USAGE, UsageError, type SnapshotCommand } from './options';
 import { snapshotJsonChunks } from './snapshot-json';
 import { formatSnapshotTable } from './snapshot-table';
-import { runServe } from './serve';
-import { runStart } from './start';
+
+// Built to out/main/cli.js (electron.config.ts) and run by main/cli/idlewatch.mjs. `serve` and
+// `start` are imported when chosen: `snapshot` should not pay for the HTTP server and ws.
 
 // `idlewatch snapshot | head` closes the pipe early: that is the reader's choice, not a failure.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -26,7 +27,11 @@ async function runSnapshot(cmd: SnapshotCommand): Promise<void> {
     const snapshot = await takeSnapshot(adapter, { rules });
     const filtered: Snapshot = {
       ...snapshot,
-      connections: snapshot.connections.filter((c) => matchesFilter(c, cmd)).sort(byIdleDescending),
+      connections: filterConnections(snapshot.connections, {
+        ...NO_FILTER,
+        state: cmd.state ?? null,
+        minIdleSec: cmd.idleMinSec ?? null,
+      }).sort(byIdleDescending),
     };
     if (cmd.json) {
       for (const chunk of snapshotJsonChunks(filtered)) await write(chunk);
@@ -48,12 +53,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     const say = (line: string) => process.stdout.write(`${line}\n`);
     switch (cmd.command) {
-      case 'serve':
+      case 'serve': {
+        const { runServe } = await import('./serve');
         await runServe(cmd, say);
         break;
-      case 'start':
+      }
+      case 'start': {
+        const { runStart } = await import('./start');
         await runStart(cmd, say);
         break;
+      }
       case 'snapshot':
         await runSnapshot(cmd);
         break;

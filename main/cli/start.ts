@@ -10,14 +10,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 /**
  * The Electron binary, found the way the electron package finds it, but without requiring
  * the package: its index.js downloads the binary on first use, which cannot work offline.
+ * Only this checkout's node_modules/electron/dist counts: the electron package's
+ * ELECTRON_OVERRIDE_DIST_PATH is not honoured, since `idlewatch start` may run as root and
+ * must not run an executable an environment variable chose (DESIGN.md, Security model).
  */
 export function findElectronBinary(): string | null {
   const pkg = join(root, 'node_modules/electron');
   const pathFile = join(pkg, 'path.txt');
   const executable = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : null;
-  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
-  const candidate = override ? join(override, executable ?? 'electron') : executable ? join(pkg, 'dist', executable) : null;
-  return candidate && existsSync(candidate) ? candidate : null;
+  // path.txt names a file inside dist/ (e.g. "electron"); anything that climbs out is ignored.
+  if (!executable || executable.includes('..') || executable.startsWith('/')) return null;
+  const candidate = join(pkg, 'dist', executable);
+  return existsSync(candidate) ? candidate : null;
 }
 
 /** Why the desktop app cannot open here, or null when it can. */
@@ -30,7 +34,7 @@ export function desktopUnavailable(env: NodeJS.ProcessEnv = process.env): string
 }
 
 /** `idlewatch start`: the desktop app, or browser mode where it cannot run. */
-export async function runStart(options: { host: string; port: number }, say: (line: string) => void): Promise<void> {
+export async function runStart(options: { host: string; port: number; allowApply: boolean }, say: (line: string) => void): Promise<void> {
   const reason = desktopUnavailable();
   if (reason) {
     say(`Idlewatch cannot open its desktop window: ${reason}. Serving it to a browser instead.`);

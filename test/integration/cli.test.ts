@@ -1,14 +1,21 @@
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertThrowawayNamespace, openPair, setKeepaliveSysctls, type Pair } from './lab';
 
+// The command as installed: the launcher, which runs the build's out/main/cli.js.
 const cli = fileURLToPath(new URL('../../main/cli/idlewatch.mjs', import.meta.url));
 const idlewatch = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 30_000 });
 let p: Pair;
 
 beforeAll(async () => {
   assertThrowawayNamespace();
+  if (!existsSync(fileURLToPath(new URL('../../out/main/cli.js', import.meta.url)))) {
+    throw new Error('out/main/cli.js is missing: run `npm run build` first (npm test does).');
+  }
   setKeepaliveSysctls({ timeSec: 600, intervalSec: 60, probes: 5 });
   p = await openPair();
   p.client.setKeepAlive(true);
@@ -16,14 +23,14 @@ beforeAll(async () => {
 afterAll(() => p.close());
 
 describe('idlewatch snapshot on the real kernel', () => {
-  it('--json prints one idlewatch.snapshot/1 document with this process’s connection and its projection', () => {
+  it('--json prints one idlewatch.snapshot/2 document with this process’s connection and its projection', () => {
     const run = idlewatch('snapshot', '--json');
     expect(run.status).toBe(0);
     const doc = JSON.parse(run.stdout);
     expect(doc).toMatchObject({
-      schema: 'idlewatch.snapshot/1',
-      host: { platform: 'linux' },
-      settings: { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 },
+      schema: 'idlewatch.snapshot/2',
+      host: { os: 'linux' },
+      settings: { os: 'linux', timeSec: 600, intervalSec: 60, probes: 5, retries2: 15 },
     });
     expect(Math.abs(doc.takenAt - Date.now())).toBeLessThan(30_000);
     const c = doc.connections.find((x: { localPort: number }) => x.localPort === p.client.localPort);
@@ -82,7 +89,7 @@ describe('idlewatch start where no desktop can open', () => {
       const timer = setTimeout(() => reject(new Error(output)), 20_000);
       const read = (d: Buffer) => {
         output += d.toString();
-        if (/serving on http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}/.test(output)) {
+        if (/serving on http:\/\/127\.0\.0\.1:\d+\/[?#]token=[\w-]{32}/.test(output)) {
           clearTimeout(timer);
           resolve();
         }
@@ -95,3 +102,19 @@ describe('idlewatch start where no desktop can open', () => {
   });
 });
 
+
+describe('the idlewatch launcher', () => {
+  it('without a build, says to run `npm run build` and exits 1', () => {
+    const checkout = mkdtempSync(join(tmpdir(), 'idlewatch-unbuilt-'));
+    try {
+      mkdirSync(join(checkout, 'main/cli'), { recursive: true });
+      copyFileSync(cli, join(checkout, 'main/cli/idlewatch.mjs'));
+      const run = spawnSync(process.execPath, [join(checkout, 'main/cli/idlewatch.mjs'), 'snapshot'], { encoding: 'utf8', timeout: 30_000 });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(/not built.*run `npm run build`/);
+      expect(run.stdout).toBe('');
+    } finally {
+      rmSync(checkout, { recursive: true, force: true });
+    }
+  });
+});
