@@ -7,23 +7,10 @@
  * surface (checklist #20) is preload.ts.
  */
 import { app, shell, type Session, type WebContents, type WebPreferences } from 'electron';
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 
-/**
- * The renderer's Content-Security-Policy (checklist #7 "Define a Content Security Policy").
- * Inline styles are allowed because Svelte and Vite inject <style> elements; scripts are not.
- * The policy is repeated as a <meta> tag in renderer/index.html because Electron documents the
- * header route as unreliable for file:// pages (electron/electron#14768).
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The renderer's one policy (shared/csp.ts), re-exported for the session rule below. */
+export { CONTENT_SECURITY_POLICY };
 
 /** The webPreferences of every window the app opens. */
 export function secureWebPreferences(preloadPath: string): WebPreferences {
