@@ -18,6 +18,8 @@ export interface ServeCommand {
   command: 'serve' | 'start';
   host: string;
   port: number;
+  /** Browser mode may call privileged methods (apply keepalive settings as root). */
+  allowApply: boolean;
 }
 
 export type Command = SnapshotCommand | ServeCommand | { command: 'help' };
@@ -31,7 +33,7 @@ Commands:
   help                   Show this help
 
 Options for snapshot:
-  --json                 One JSON document (schema idlewatch.snapshot/1) instead of a table
+  --json                 One JSON document (schema idlewatch.snapshot/2) instead of a table
   --middlebox-idle SEC   A NAT / load balancer on the path forgets idle flows after SEC seconds
   --idle-min SEC         Only connections idle for at least SEC seconds
   --state STATE          Only connections in STATE (e.g. ESTABLISHED, TIME_WAIT)
@@ -40,6 +42,8 @@ Options for serve and start:
   --port N               Port to listen on (default 8787; 0 picks a free one)
   --host ADDRESS         Address to bind (default 127.0.0.1). Anything but loopback exposes
                          the app to the network; the token is still required.
+  --allow-apply          Let the browser apply keepalive settings (privileged methods);
+                         without it browser mode can watch and steer polling only.
 `;
 
 /** A whole number of seconds within [min, max]; anything else is a UsageError naming the option. */
@@ -76,12 +80,12 @@ function strictArgs<const O extends ParseArgsConfig['options']>(args: string[], 
 }
 
 function parseServe(command: 'serve' | 'start', rest: string[]): ServeCommand {
-  const values = strictArgs(rest, { port: { type: 'string' }, host: { type: 'string' } });
+  const values = strictArgs(rest, { port: { type: 'string' }, host: { type: 'string' }, 'allow-apply': { type: 'boolean', default: false } });
   const port = values.port === undefined ? 8787 : Number(values.port);
   if (values.port !== undefined && (!/^\d+$/.test(values.port) || port > 65535)) {
     throw new UsageError(`--port expects a port number from 0 to 65535, got "${values.port}"`);
   }
-  return { command, host: bindAddress(values.host), port };
+  return { command, host: bindAddress(values.host), port, allowApply: values['allow-apply'] ?? false };
 }
 
 export function parseCommand(argv: string[]): Command {

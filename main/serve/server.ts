@@ -2,20 +2,32 @@
  * Browser mode (`idlewatch serve`): the built renderer over HTTP and the one API over a
  * WebSocket, for headless servers and for end-to-end tests in Chromium.
  *
- * Access control: the printed URL carries a random token. Loading it sets an HttpOnly,
- * SameSite=Strict cookie and redirects to the bare URL, so the token leaves the address bar;
- * every later request — files and the WebSocket — must carry the cookie (or the token).
- * The WebSocket also checks Origin, against cross-site WebSocket hijacking.
+ * Access control (shared/api/wire.ts tells the whole story): the printed URL carries a random
+ * token in its fragment; the page presents it only as a subprotocol of its WebSocket to `/api`,
+ * which is checked in constant time. No cookie is ever set, so the token reaches no other service
+ * on the host and no other instance. The app shell is public (it holds no data). Every request
+ * must name this server in its Host header (against DNS rebinding), and the WebSocket must come
+ * from this server's own page (Origin, against cross-site WebSocket hijacking).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { TOKEN_COOKIE, TOKEN_PARAM, WS_PATH, MAX_CLIENT_MESSAGE_BYTES } from '../../shared/api/wire';
+import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
+import {
+  CLOSE_CODES,
+  MAX_CLIENT_MESSAGE_BYTES,
+  tokenFromProtocols,
+  tokenUrl,
+  WS_PATH,
+  WS_PROTOCOL,
+  WS_TOKEN_PROTOCOL_PREFIX,
+} from '../../shared/api/wire';
 import type { IdlewatchService } from '../core/service';
 import { readStaticFile } from './static-files';
-import { cookieValue, newToken, tokenMatches } from './token';
-import { serveApiSocket } from './websocket-api';
+import { browserPolicy, createDispatcher } from '../api/dispatcher';
+import { newToken, tokenMatches } from './token';
+import { DEFAULT_LIMITS, endWithin, serveApiSocket, type SocketLimits } from './websocket-api';
 
 export interface ServeOptions {
   host: string;
@@ -26,19 +38,20 @@ export interface ServeOptions {
   service: IdlewatchService;
   /** Tests pass their own; otherwise a fresh random one. */
   token?: string;
+  /** Per-client limits of the API socket; tests lower them. */
+  limits?: SocketLimits;
+  /** Lets token holders call privileged methods (apply settings); off unless `--allow-apply`. */
+  allowApply?: boolean;
 }
 
 export interface RunningServer {
-  /** The URL to open, with the token. */
+  /** The URL to open: the token is in its fragment. */
   url: string;
+  origin: string;
   port: number;
   token: string;
   close(): Promise<void>;
 }
-
-/** The same policy as the Electron window's (main/electron/security.ts). */
-const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 const SECURITY_HEADERS = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
@@ -49,39 +62,65 @@ const SECURITY_HEADERS = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-function requestToken(req: IncomingMessage): { fromQuery: string | null; fromCookie: string | null } {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  return { fromQuery: url.searchParams.get(TOKEN_PARAM), fromCookie: cookieValue(req.headers.cookie, TOKEN_COOKIE) };
-}
+const UNAUTHORIZED_REASON = 'unauthorized: open the URL printed by idlewatch serve';
 
 function refuse(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
   res.end(`Idlewatch: ${message}\n`);
 }
 
-export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const token = options.token ?? newToken();
-  const authorized = (req: IncomingMessage) => {
-    const { fromQuery, fromCookie } = requestToken(req);
-    return tokenMatches(token, fromQuery) || tokenMatches(token, fromCookie);
+/** Answers and lets go at once: the HTTP server allows half-open sockets, and would wait for the client's end. */
+function refuseUpgrade(socket: Duplex, status: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+}
+
+/** The path of a request target, without its query: never parsed as a URL that could name another host. */
+const pathOf = (req: IncomingMessage) => (req.url ?? '/').split(/[?#]/, 1)[0]!;
+
+/** Whether a bind address is reachable from this machine only. */
+export const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+const isUnspecified = (host: string) => host === '0.0.0.0' || host === '::';
+const bracketed = (host: string) => (host.includes(':') ? `[${host}]` : host);
+
+/**
+ * Which Host headers name this server, against DNS rebinding: a page of `evil.example` that
+ * resolves to 127.0.0.1 still says `Host: evil.example`. Accepted: the bound address with the
+ * port, and `localhost` with the port when bound to loopback. Bound to every address (0.0.0.0,
+ * ::), any IP literal with the port — a literal cannot be rebound — but no name.
+ */
+export function hostMatcher(boundHost: string, port: number): (header: string | undefined) => boolean {
+  const names = new Set([`${bracketed(boundHost)}:${port}`]);
+  if (isLoopback(boundHost)) names.add(`localhost:${port}`);
+  if (boundHost === 'localhost') ['127.0.0.1', '[::1]'].forEach((address) => names.add(`${address}:${port}`));
+  if (port === 80) for (const name of [...names]) names.add(name.slice(0, -':80'.length));
+  return (header) => {
+    if (header === undefined) return false;
+    const host = header.toLowerCase();
+    if (names.has(host)) return true;
+    if (!isUnspecified(boundHost)) return false;
+    const literal = /^\[([0-9a-f:.]+)\]:(\d+)$/.exec(host) ?? /^([0-9.]+):(\d+)$/.exec(host);
+    return literal !== null && isIP(literal[1]!) !== 0 && Number(literal[2]) === port;
   };
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  // One dispatcher for every client: browser mode's policy refuses privileged methods unless allowed.
+  const core = {
+    dispatch: createDispatcher(options.service.api, browserPolicy({ allowApply: options.allowApply ?? false })),
+    subscribe: options.service.subscribe,
+  };
+  const token = options.token ?? newToken();
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  // Set once listening, when the port is known; nothing is served before.
+  let hostAllowed: (header: string | undefined) => boolean = () => false;
 
   const server = createServer(async (req, res) => {
+    if (!hostAllowed(req.headers.host)) return refuse(res, 421, 'this server answers only to the address it printed.');
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'only GET is served.');
-    if (!authorized(req)) return refuse(res, 403, 'this address needs the token printed by `idlewatch serve`.');
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.searchParams.has(TOKEN_PARAM)) {
-      // Trade the token in the URL for a cookie, and take it out of the address bar and history.
-      res.writeHead(303, {
-        ...SECURITY_HEADERS,
-        'Set-Cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-        Location: url.pathname,
-        'Cache-Control': 'no-store',
-      });
-      return res.end();
-    }
-    const file = await readStaticFile(options.rendererDir, url.pathname);
-    if (!file) return refuse(res, 404, `${url.pathname} not found.`);
+    // The app shell is public; the data is only on the WebSocket, behind the token.
+    const path = pathOf(req);
+    const file = await readStaticFile(options.rendererDir, path);
+    if (!file) return refuse(res, 404, 'not found.');
     res.writeHead(200, {
       ...SECURITY_HEADERS,
       'Content-Type': file.contentType,
@@ -90,17 +129,43 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     res.end(req.method === 'HEAD' ? undefined : file.body);
   });
 
-  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
+  /** Upgrades whose token matched, between the check and the handshake. */
+  const authorized = new WeakSet<IncomingMessage>();
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+    // No compression: RSV1 stays reserved, and a frame that sets it is a protocol error.
+    perMessageDeflate: false,
+    // `idlewatch.v1` is selected only with the right token: a page whose socket opens with any
+    // other subprotocol knows it was not let in, before the 4401 close arrives. A browser fails a
+    // handshake that selects none of its offers, so a refused page gets its own offer back.
+    handleProtocols: (offered, req) =>
+      authorized.has(req) ? WS_PROTOCOL : ([...offered].find((name) => name.startsWith(WS_TOKEN_PROTOCOL_PREFIX)) ?? false),
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const origin = req.headers.origin;
+    // Node hands the socket over without an error listener: a client resetting now must not end the process.
+    socket.on('error', () => socket.destroy());
+    if (!hostAllowed(req.headers.host)) return refuseUpgrade(socket, '421 Misdirected Request');
     // Browsers always send Origin on WebSocket requests; it must be this server's own page.
-    const sameOrigin = origin === undefined || origin === `http://${req.headers.host}`;
-    if (url.pathname !== WS_PATH || !authorized(req) || !sameOrigin) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    sockets.handleUpgrade(req, socket, head, (ws) => serveApiSocket(ws, options.service));
+    const origin = req.headers.origin;
+    const sameOrigin = origin === undefined || origin === `http://${req.headers.host!.toLowerCase()}`;
+    if (pathOf(req) !== WS_PATH || !sameOrigin) return refuseUpgrade(socket, '403 Forbidden');
+    const accepted = tokenMatches(token, tokenFromProtocols(req.headers['sec-websocket-protocol']));
+    if (accepted) authorized.add(req);
+    sockets.handleUpgrade(req, socket, head, (ws) => {
+      // A malformed frame (too big, bad UTF-8, unmasked, reserved bits or opcode) makes ws emit
+      // 'error', send a close frame with the matching code and stop reading. Without a listener
+      // the error would be thrown, and end the server for every client.
+      ws.on('error', () => endWithin(ws, limits.dropGraceMs));
+      // A refused token is said with a close code rather than an HTTP status, which a page
+      // cannot read: the page then stops retrying and asks for the printed URL. Nothing it
+      // sends is read.
+      if (!accepted) {
+        ws.close(CLOSE_CODES.unauthorized, UNAUTHORIZED_REASON);
+        return endWithin(ws, limits.dropGraceMs);
+      }
+      serveApiSocket(ws, core, limits);
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -108,9 +173,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     server.listen(options.port, options.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
+  hostAllowed = hostMatcher(options.host, port);
+  const origin = `http://${bracketed(options.host)}:${port}`;
   return {
-    url: `http://${shownHost}:${port}/?${TOKEN_PARAM}=${token}`,
+    url: tokenUrl(origin, token),
+    origin,
     port,
     token,
     close: async () => {

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -18,9 +18,12 @@ export interface StaticFile {
   contentType: string;
 }
 
+const inside = (root: string, path: string) => path === root || path.startsWith(root + sep);
+
 /**
  * Reads a file of the built renderer for a URL path. Returns null for anything outside the
- * directory (`..`, encoded or not), for directories, and for files that do not exist.
+ * directory — `..`, encoded or not, and symbolic links that lead out of it (the file's real path
+ * must lie under the directory's real path) — for directories, and for files that do not exist.
  */
 export async function readStaticFile(root: string, urlPath: string): Promise<StaticFile | null> {
   let decoded: string;
@@ -33,10 +36,12 @@ export async function readStaticFile(root: string, urlPath: string): Promise<Sta
   const relative = decoded === '/' ? 'index.html' : normalize(decoded).replace(/^([/\\])+/, '');
   const base = resolve(root);
   const path = resolve(join(base, relative));
-  if (path !== base && !path.startsWith(base + sep)) return null;
+  if (!inside(base, path)) return null;
   try {
-    if (!(await stat(path)).isFile()) return null;
-    return { body: await readFile(path), contentType: CONTENT_TYPES[extname(path)] ?? 'application/octet-stream' };
+    const [realBase, realPath] = await Promise.all([realpath(base), realpath(path)]);
+    if (!inside(realBase, realPath)) return null;
+    if (!(await stat(realPath)).isFile()) return null;
+    return { body: await readFile(realPath), contentType: CONTENT_TYPES[extname(path)] ?? 'application/octet-stream' };
   } catch {
     return null;
   }

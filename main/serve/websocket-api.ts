@@ -1,32 +1,80 @@
 import type { WebSocket } from 'ws';
-import { EVENT_NAMES, isMethodName, parseArgs, toResult, type MethodName, type Result } from '../../shared/api/contract';
-import { CallMessageSchema, type ServerMessage } from '../../shared/api/wire';
-import type { IdlewatchService } from '../core/service';
+import { EVENT_NAMES } from '../../shared/api/channels';
+import type { Subscribe } from '../../shared/api/contract';
+import type { Result } from '../../shared/api/result';
+import { CallMessageSchema, CLOSE_CODES, MAX_CALLS_IN_FLIGHT, type ServerMessage } from '../../shared/api/wire';
+import type { Dispatch } from '../api/dispatcher';
+import { SendBudget } from './send-budget';
+
+export interface SocketLimits {
+  /**
+   * Bytes one client may have queued and unsent, besides its largest message (send-budget.ts).
+   * Past it, deltas are skipped (the client sees the gap in `baseSeq` and fetches the whole
+   * snapshot when it catches up); any other message that does not fit drops the client.
+   */
+  maxBufferedBytes: number;
+  /** Calls one client may have waiting for the core; more are answered with a bad-request. */
+  maxCallsInFlight: number;
+  /** How long a dropped client has to take its close frame before its socket is destroyed. */
+  dropGraceMs: number;
+}
+
+export const DEFAULT_LIMITS: SocketLimits = {
+  maxBufferedBytes: 16 * 1024 * 1024,
+  maxCallsInFlight: MAX_CALLS_IN_FLIGHT,
+  dropGraceMs: 2000,
+};
+
+/** What one API socket needs of the core: the dispatcher with browser mode's policy, and the events. */
+export interface SocketCore {
+  dispatch: Dispatch;
+  subscribe: Subscribe;
+}
 
 /**
- * A client that cannot keep up (a browser tab in the background, a slow link) would make the
- * server buffer every delta. Past this much unsent data, deltas are skipped; the client sees the
- * gap in `baseSeq` and fetches the whole snapshot when it catches up.
+ * Serves the API over one WebSocket whose token has been checked: calls go to the one dispatcher
+ * (main/api/dispatcher.ts: method, capability, arguments), results and events come out, and never
+ * more is queued for the client than `limits` allow.
  */
-const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
+export function serveApiSocket(ws: WebSocket, core: SocketCore, limits: SocketLimits = DEFAULT_LIMITS): void {
+  const budget = new SendBudget(limits.maxBufferedBytes);
+  let dropping = false;
+  let inFlight = 0;
 
-/** Serves the API over one WebSocket: validated calls in, results and events out. */
-export function serveApiSocket(ws: WebSocket, service: IdlewatchService): void {
-  const send = (message: ServerMessage) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  /** Closes a client that does not read: its replies would otherwise pile up in this process. */
+  const drop = (reason: string) => {
+    if (dropping) return;
+    dropping = true;
+    ws.close(CLOSE_CODES.tooSlow, reason);
+    // The close frame waits behind everything queued; a client that reads nothing never gets it.
+    endWithin(ws, limits.dropGraceMs);
+  };
+
+  /**
+   * Queues a message if it fits the budget. One that does not is skipped when it is a delta (a
+   * skipped delta shows as a gap in baseSeq: the client resyncs from a whole snapshot); any
+   * other must arrive, so the client is dropped instead.
+   */
+  const send = (encoded: () => Buffer, what: string) => {
+    if (ws.readyState !== ws.OPEN || dropping) return;
+    const data = encoded();
+    if (budget.fits(data.length)) {
+      budget.add(data.length);
+      ws.send(data, { binary: false }, () => budget.release());
+    } else if (what !== 'delta') {
+      drop(`too slow: ${what} would exceed the send buffer of ${limits.maxBufferedBytes} bytes`);
+    }
   };
 
   const unsubscribes = EVENT_NAMES.map((event) =>
-    service.subscribe(event, (payload) => {
-      if (event === 'delta' && ws.bufferedAmount > MAX_BUFFERED_BYTES) return;
-      send({ event, payload } as ServerMessage);
-    }),
+    core.subscribe(event, (payload) => send(() => encode({ event, payload } as ServerMessage), event === 'delta' ? event : `the ${event} event`)),
   );
   ws.on('close', () => unsubscribes.forEach((off) => off()));
 
   ws.on('message', async (data, isBinary) => {
+    if (dropping) return;
     let id = -1;
-    const reply = (result: Result<unknown>) => send({ id, result });
+    const reply = (result: Result<unknown>) => send(() => encodeReply(id, result), 'a reply');
     if (isBinary) return reply({ ok: false, error: { code: 'bad-request', message: 'messages are JSON text' } });
     let raw: unknown;
     try {
@@ -41,15 +89,33 @@ export function serveApiSocket(ws: WebSocket, service: IdlewatchService): void {
       return reply({ ok: false, error: { code: 'bad-request', message: 'expected {id, method, args}' } });
     }
     id = call.data.id;
-    const { method, args } = call.data;
-    if (!isMethodName(method)) return reply({ ok: false, error: { code: 'bad-request', message: `unknown method "${method.slice(0, 64)}"` } });
-    reply(await toResult(() => run(service, method, args)));
+    if (inFlight >= limits.maxCallsInFlight) {
+      return reply({ ok: false, error: { code: 'bad-request', message: `more than ${limits.maxCallsInFlight} calls in flight` } });
+    }
+    inFlight++;
+    try {
+      reply(await core.dispatch(call.data.method, call.data.args));
+    } finally {
+      inFlight--;
+    }
   });
 }
 
-/** Validates the arguments, then calls the core. */
-function run(service: IdlewatchService, method: MethodName, raw: unknown[]): Promise<unknown> {
-  const args = parseArgs(method, raw);
-  const call = service.api[method] as (...a: unknown[]) => Promise<unknown>;
-  return call(...(args as unknown[]));
+/**
+ * Destroys the connection if its closing handshake has not ended within `graceMs`, instead of
+ * ws's 30 s: for a client that does not read, or one whose bad frame made ws stop reading.
+ */
+export function endWithin(ws: WebSocket, graceMs: number): void {
+  const timer = setTimeout(() => ws.terminate(), graceMs);
+  ws.once('close', () => clearTimeout(timer));
+}
+
+const encode = (message: ServerMessage) => Buffer.from(JSON.stringify(message));
+
+function encodeReply(id: number, result: Result<unknown>): Buffer {
+  try {
+    return encode({ id, result });
+  } catch {
+    return encode({ id, result: { ok: false, error: { code: 'internal', message: 'the result could not be encoded as JSON' } } });
+  }
 }

@@ -14,9 +14,10 @@ const CLI = fileURLToPath(new URL('../../main/cli/idlewatch.mjs', import.meta.ur
 export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 
 export interface Served {
-  /** The URL with the token, as printed. */
+  /** The URL as printed: the token is in its fragment (`#token=…`). */
   url: string;
   origin: string;
+  token: string;
   process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -45,9 +46,12 @@ export async function serve({ pollIntervalMs = 2000 } = {}): Promise<Served> {
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`serve exited (${code}): ${output}`)));
   });
+  const token = new URLSearchParams(new URL(url).hash.slice(1)).get('token');
+  if (!token) throw new Error(`serve printed a URL without a token: ${url}`);
   return {
     url,
     origin: new URL(url).origin,
+    token,
     process: child,
     stop: () =>
       new Promise((resolve) => {

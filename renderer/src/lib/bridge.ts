@@ -3,18 +3,25 @@
  * subscriptions) and does not know the transport: the Electron preload's `window.idlewatch`, or
  * a WebSocket to `idlewatch serve` when the page was opened in a browser.
  */
+import { METHOD_NAMES, type MethodName } from '../../../shared/api/channels';
 import type { IdlewatchApi, Subscribe } from '../../../shared/api/contract';
-import { WS_PATH } from '../../../shared/api/wire';
-import { createWebSocketBridge } from './ws-bridge';
+import { fromResult, type Result } from '../../../shared/api/result';
+import { isTokenShaped, TOKEN_FRAGMENT_PARAM, TOKEN_STORAGE_KEY, WS_PATH } from '../../../shared/api/wire';
+import { createWebSocketBridge, type TokenStore } from './ws-bridge';
 
 /**
  * The link to the core. Electron's IPC is always 'open'; a WebSocket can drop and is retried:
  * `attempt` counts failed tries since it was last open, `retryAt` is the next try (epoch ms).
+ * In browser mode the link is 'unauthorized' when the page has no token (it was not opened from
+ * the URL `idlewatch serve` printed) or the server refused it (it restarted with a new one);
+ * nothing is retried until a new token arrives. `unauthorizedMessage(reason)` (ws-bridge.ts)
+ * says what to do.
  */
 export type LinkState =
   | { status: 'connecting'; attempt: number }
   | { status: 'open' }
-  | { status: 'closed'; attempt: number; retryAt: number };
+  | { status: 'closed'; attempt: number; retryAt: number }
+  | { status: 'unauthorized'; reason: 'missing' | 'refused' };
 
 export interface Bridge extends IdlewatchApi {
   readonly transport: 'electron' | 'browser';
@@ -25,12 +32,20 @@ export interface Bridge extends IdlewatchApi {
   reconnect(): void;
 }
 
-/** What the preload exposes (main/electron/preload.ts): one async function per method, and `on`. */
-export type PreloadApi = IdlewatchApi & { on: Subscribe };
+/**
+ * What the preload exposes (main/electron/preload.ts): one async function per method that
+ * resolves with the Result itself — contextBridge would keep only a thrown Error's message and
+ * lose its code — and `on`.
+ */
+export type PreloadApi = { [M in MethodName]: (...args: unknown[]) => Promise<Result<unknown>> } & { on: Subscribe };
 
 function electronBridge(preload: PreloadApi): Bridge {
-  const bridge: Bridge = {
-    ...preload,
+  // Each method unwraps its Result here, on the page's side, into a value or an ApiFailure with its code.
+  const methods = Object.fromEntries(
+    METHOD_NAMES.map((method) => [method, async (...args: unknown[]) => fromResult(await preload[method](...args))]),
+  ) as unknown as IdlewatchApi;
+  return {
+    ...methods,
     transport: 'electron',
     on: (event, listener) => preload.on(event, listener),
     onLink(listener) {
@@ -39,7 +54,6 @@ function electronBridge(preload: PreloadApi): Bridge {
     },
     reconnect: () => undefined,
   };
-  return bridge;
 }
 
 /** ws://host/api, or wss:// when the page came over https. */
@@ -47,10 +61,63 @@ export function webSocketUrl(location: Pick<Location, 'protocol' | 'host'>): str
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${WS_PATH}`;
 }
 
+export type PageTokenStore = TokenStore & {
+  /**
+   * Takes a token out of the address bar (`#token=…`) into sessionStorage; true when there was
+   * one. The fragment is removed either way, so it stays out of history and bookmarks.
+   */
+  takeFromFragment(): boolean;
+};
+
+/**
+ * The serve token of this page. sessionStorage is scoped to scheme, host and port, so another
+ * local service or another `serve` instance cannot read it, and it survives a reload of the tab.
+ * Where the page may not use it, the token lives as long as the page.
+ */
+export function pageTokenStore(win: Pick<Window, 'location' | 'history' | 'sessionStorage'>): PageTokenStore {
+  /** The token taken from the fragment by this page, in case sessionStorage refuses it. */
+  let kept: string | null = null;
+  /** Runs a sessionStorage operation; denied or full storage (a sandboxed frame) gives null. */
+  const storage = <T>(run: (s: Storage) => T): T | null => {
+    try {
+      return run(win.sessionStorage);
+    } catch {
+      return null;
+    }
+  };
+  return {
+    read() {
+      const stored = storage((s) => s.getItem(TOKEN_STORAGE_KEY));
+      return kept ?? (isTokenShaped(stored) ? stored : null);
+    },
+    forget(token) {
+      if (kept === token) kept = null;
+      storage((s) => s.getItem(TOKEN_STORAGE_KEY) === token && s.removeItem(TOKEN_STORAGE_KEY));
+    },
+    takeFromFragment() {
+      const { hash, pathname, search } = win.location;
+      const params = new URLSearchParams(hash.slice(1));
+      if (!params.has(TOKEN_FRAGMENT_PARAM)) return false;
+      win.history.replaceState(win.history.state, '', `${pathname}${search}`);
+      const token = params.get(TOKEN_FRAGMENT_PARAM);
+      if (!isTokenShaped(token)) return false;
+      kept = token;
+      storage((s) => s.setItem(TOKEN_STORAGE_KEY, token));
+      return true;
+    },
+  };
+}
+
 /** Picks the transport once, at start. */
 export function createBridge(win: Window = window): Bridge {
   const preload = (win as Window & { idlewatch?: PreloadApi }).idlewatch;
   if (preload) return electronBridge(preload);
-  // The page's WebSocket carries the serve token as the HttpOnly cookie set with the page.
-  return createWebSocketBridge({ url: webSocketUrl(win.location) });
+  const token = pageTokenStore(win);
+  token.takeFromFragment();
+  const bridge = createWebSocketBridge({ url: webSocketUrl(win.location), token });
+  // Opening the printed URL in a tab that already shows the app changes only the fragment: no reload.
+  win.addEventListener('hashchange', () => {
+    if (token.takeFromFragment()) bridge.reconnect();
+  });
+  return bridge;
 }

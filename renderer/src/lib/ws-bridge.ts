@@ -1,13 +1,16 @@
 /**
  * The bridge of browser mode: the API contract over one WebSocket to `idlewatch serve`
- * (shared/api/wire.ts). Calls are paired with replies by `id`; events are dispatched to
- * subscribers; a dropped socket is retried with exponential backoff and every subscriber
- * keeps its subscription across reconnects. What a reconnect means for the data (fetch the
- * whole snapshot again) is the store's business: it follows `onLink`.
+ * (shared/api/wire.ts). The socket offers the page's token as a subprotocol; without a token,
+ * or once the server refused it, the link is 'unauthorized' and nothing is retried until a new
+ * token comes (`reconnect()`). Calls are paired with replies by `id`, at most
+ * MAX_CALLS_IN_FLIGHT at a time; events are dispatched to subscribers; a dropped socket is
+ * retried with exponential backoff and every subscriber keeps its subscription across
+ * reconnects. What a reconnect means for the data (fetch the whole snapshot again) is the
+ * store's business: it follows `onLink`.
  */
 import {
   ApiFailure,
-  EVENT_NAMES,
+  isEventName,
   METHOD_NAMES,
   type EventName,
   type EventPayload,
@@ -15,22 +18,33 @@ import {
   type Result,
   type Subscribe,
 } from '../../../shared/api/contract';
-import type { CallMessage } from '../../../shared/api/wire';
+import { CLOSE_CODES, MAX_CALLS_IN_FLIGHT, tokenProtocols, WS_PROTOCOL, type CallMessage } from '../../../shared/api/wire';
 import type { Bridge, LinkState } from './bridge';
 
 /** The part of the browser's WebSocket the bridge uses; tests pass a fake. */
 export interface SocketLike {
+  /** The subprotocol the server selected: WS_PROTOCOL only when it accepted the token. */
+  readonly protocol: string;
   send(data: string): void;
   close(): void;
   onopen: ((event: unknown) => void) | null;
   onmessage: ((event: { data: unknown }) => void) | null;
-  onclose: ((event: unknown) => void) | null;
+  onclose: ((event: { code?: number }) => void) | null;
   onerror: ((event: unknown) => void) | null;
+}
+
+/** Where the page keeps its serve token (bridge.ts: the URL fragment, then sessionStorage). */
+export interface TokenStore {
+  /** The token to offer, or null when the page has none. */
+  read(): string | null;
+  /** The server refused this token: do not offer it again (a newer one stays). */
+  forget(token: string): void;
 }
 
 export interface WebSocketBridgeOptions {
   url: string;
-  connect?: (url: string) => SocketLike;
+  token: TokenStore;
+  connect?: (url: string, protocols: string[]) => SocketLike;
   setTimer?: (run: () => void, ms: number) => unknown;
   clearTimer?: (timer: unknown) => void;
   now?: () => number;
@@ -47,6 +61,13 @@ export type WebSocketBridge = Bridge & {
 /** The message a call fails with when the socket drops before its answer arrives. */
 export const DISCONNECTED_MESSAGE = 'disconnected from idlewatch serve';
 
+/** What to tell the user when the link is 'unauthorized' (the UI shows it; calls fail with it). */
+export function unauthorizedMessage(reason: 'missing' | 'refused'): string {
+  return reason === 'missing'
+    ? 'This page has no access token. Open the URL printed by idlewatch serve.'
+    : 'idlewatch serve did not accept this page’s token (it may have restarted with a new one). Open the URL it printed.';
+}
+
 interface PendingCall {
   message: CallMessage;
   resolve(value: unknown): void;
@@ -58,12 +79,8 @@ export function retryDelayMs(attempt: number, firstMs: number, maxMs: number): n
   return Math.min(maxMs, firstMs * 2 ** Math.max(0, attempt - 1));
 }
 
-function isEventName(name: unknown): name is EventName {
-  return typeof name === 'string' && (EVENT_NAMES as string[]).includes(name);
-}
-
 export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocketBridge {
-  const connect = options.connect ?? ((url: string) => new WebSocket(url) as unknown as SocketLike);
+  const connect = options.connect ?? ((url: string, protocols: string[]) => new WebSocket(url, protocols) as unknown as SocketLike);
   const setTimer = options.setTimer ?? ((run, ms) => setTimeout(run, ms));
   const clearTimer = options.clearTimer ?? ((timer) => clearTimeout(timer as ReturnType<typeof setTimeout>));
   const now = options.now ?? Date.now;
@@ -79,7 +96,7 @@ export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocke
   let nextId = 1;
   /** Sent, waiting for the reply. */
   const inFlight = new Map<number, PendingCall>();
-  /** Made while the socket was not open; sent when it opens. */
+  /** Made while the socket was not open, or beyond MAX_CALLS_IN_FLIGHT; sent in order when there is room. */
   const queued: PendingCall[] = [];
   const listeners = new Map<EventName, Set<(payload: never) => void>>();
   const linkListeners = new Set<(link: LinkState) => void>();
@@ -90,11 +107,11 @@ export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocke
     for (const listener of linkListeners) listener(link);
   }
 
-  function failAll(message: string) {
+  function failAll(message: string, code: 'internal' | 'forbidden' = 'internal') {
     const waiting = [...inFlight.values(), ...queued];
     inFlight.clear();
     queued.length = 0;
-    for (const call of waiting) call.reject(new ApiFailure('internal', message));
+    for (const call of waiting) call.reject(new ApiFailure(code, message));
   }
 
   function dispatch<E extends EventName>(event: E, payload: EventPayload<E>) {
@@ -122,6 +139,7 @@ export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocke
       const call = inFlight.get(m.id);
       if (!call) return;
       inFlight.delete(m.id);
+      sendQueued();
       if (m.result.ok === true) call.resolve(m.result.value);
       else {
         const error = m.result.error ?? { code: 'internal', message: 'malformed reply' };
@@ -137,28 +155,48 @@ export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocke
     socket!.send(JSON.stringify(call.message));
   }
 
+  /** Sends what waits, as far as the server's limit on calls in flight allows. */
+  function sendQueued() {
+    while (open && queued.length > 0 && inFlight.size < MAX_CALLS_IN_FLIGHT) send(queued.shift()!);
+  }
+
+  function unauthorized(reason: 'missing' | 'refused') {
+    setLink({ status: 'unauthorized', reason });
+    failAll(unauthorizedMessage(reason), 'forbidden');
+  }
+
   function start() {
     if (closedForGood) return;
     retryTimer = null;
+    const token = options.token.read();
+    if (token === null) return unauthorized('missing');
     setLink({ status: 'connecting', attempt: failures });
-    const current = connect(options.url);
+    const current = connect(options.url, tokenProtocols(token));
     socket = current;
     current.onopen = () => {
-      if (socket !== current) return;
+      // Any other subprotocol: the server did not take the token, and closes with 4401 next.
+      if (socket !== current || current.protocol !== WS_PROTOCOL) return;
       open = true;
       failures = 0;
       setLink({ status: 'open' });
-      for (const call of queued.splice(0)) send(call);
+      sendQueued();
     };
     current.onmessage = (event) => {
       if (socket === current) onMessage(event.data);
     };
-    // A refused upgrade (bad token, server gone) fires error then close; close alone decides.
+    // A failed handshake (another origin, server gone) fires error then close; close alone decides.
     current.onerror = () => undefined;
-    current.onclose = () => {
+    current.onclose = (event) => {
       if (socket !== current) return;
       socket = null;
       open = false;
+      if (event?.code === CLOSE_CODES.unauthorized) {
+        options.token.forget(token);
+        failures = 0;
+        // A new token may have come while this one was being refused.
+        const next = options.token.read();
+        return next !== null && next !== token ? start() : unauthorized('refused');
+      }
       failAll(DISCONNECTED_MESSAGE);
       if (closedForGood) return;
       failures += 1;
@@ -172,8 +210,11 @@ export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocke
     return new Promise((resolve, reject) => {
       const pending: PendingCall = { message: { id: nextId++, method, args }, resolve, reject };
       if (closedForGood) reject(new ApiFailure('internal', DISCONNECTED_MESSAGE));
-      else if (open) send(pending);
-      else queued.push(pending);
+      else if (link.status === 'unauthorized') reject(new ApiFailure('forbidden', unauthorizedMessage(link.reason)));
+      else {
+        queued.push(pending);
+        sendQueued();
+      }
     });
   }
 

@@ -41,3 +41,21 @@ describe('idlewatch snapshot options', () => {
     expect(() => parseCommand(argv)).toThrow(message);
   });
 });
+
+describe('idlewatch serve options', () => {
+  it('binds to loopback on 8787 and refuses privileged methods by default', () => {
+    expect(parseCommand(['serve'])).toEqual({ command: 'serve', host: '127.0.0.1', port: 8787, allowApply: false });
+  });
+
+  it('allows privileged methods only when told to with --allow-apply', () => {
+    expect(parseCommand(['serve', '--allow-apply', '--port', '0'])).toMatchObject({ allowApply: true, port: 0 });
+  });
+
+  it.each([
+    [['serve', '--allow-apply=yes'], /allow-apply/],
+    [['serve', '--host', 'example.com'], /--host expects an IP address/],
+    [['serve', '--port', '70000'], /--port expects a port number/],
+  ])('%j is a usage error', (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(message);
+  });
+});
