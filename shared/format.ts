@@ -18,14 +18,23 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * Makes untrusted text (a process name, which a process may set to anything but NUL) safe
- * to print: control characters become visible \xHH escapes instead of moving the cursor.
+ * Characters that must not reach a terminal or a page raw from untrusted text (a process name,
+ * which a process may set to anything but NUL; a rule name; a helper's message):
+ * - C0 and C1 controls and DEL, which move the cursor or end a line;
+ * - bidirectional controls (U+061C, U+200E–200F, U+202A–202E, U+2066–2069), which reorder what
+ *   follows ("\u202eevil.exe" shows as "exe.live") and misalign columns;
+ * - the backslash, escaped so an escape sequence stays unambiguous.
  */
+// eslint-disable-next-line no-control-regex
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\\]/g;
+
+/** Makes untrusted text safe to print: each character above becomes a visible \xHH or \uHHHH escape. */
 export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\\]/g, (c) =>
-    c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  return text.replace(UNPRINTABLE, (c) => {
+    if (c === '\\') return '\\\\';
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** "address:port", with IPv6 addresses in brackets. */

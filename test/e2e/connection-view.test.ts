@@ -1,3 +1,4 @@
+import { readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { assertThrowawayNamespace, failure, openPair, setKeepaliveSysctls, silencePeer, type Pair } from '../integration/lab';
@@ -127,7 +128,8 @@ describe('the connection view in Chromium', () => {
     await page.getByRole('searchbox').fill(port);
     await expect.poll(() => page.locator(ROWS).count()).toBe(2); // both ends
     for (const text of await page.locator(ROWS).allInnerTexts()) expect(text).toContain(port);
-    await expect(page.getByRole('status').filter({ hasText: 'of' }).innerText()).resolves.toMatch(/^2 of \d+/);
+    const count = page.getByRole('search', { name: 'Filter connections' }).getByRole('status');
+    await expect(count.innerText()).resolves.toMatch(/^2 of \d+/);
 
     await page.reload();
     await page.getByRole('grid', { name: 'TCP connections' }).waitFor();
@@ -138,8 +140,8 @@ describe('the connection view in Chromium', () => {
     await page.close();
   });
 
-  it('opens the detail pane with the timeline and the reasons for a connection', async () => {
-    const page = await openApp();
+  it.each(['light', 'dark'] as const)('opens the detail pane with the timeline, the reasons and the precision (%s)', async (scheme) => {
+    const page = await openApp(scheme);
     const row = rowOf(page, endpoint('127.0.0.1', pairs[0]!.client.localPort!));
     await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     await row.click();
@@ -149,18 +151,31 @@ describe('the connection view in Chromium', () => {
     const text = await pane.innerText();
     expect(text).toMatch(/keepalive/i);
     expect(text).toMatch(/2 s|2s/);
-    await page.screenshot({ path: screenshotPath('detail-pane') });
+    // The timeline lists each probe the core projected, and the drop.
+    await expect.poll(() => pane.locator('.events').innerText(), { timeout: 5000 }).toMatch(/Probe 1 of 3[\s\S]*Reset by keepalive/);
+    // Run as root, the clock is known: the times are exact.
+    expect(text).toMatch(/Precision\s+Exact: the kernel clock is known/);
+    await page.screenshot({ path: screenshotPath(scheme === 'light' ? 'detail-pane' : 'detail-pane-dark') });
     await page.keyboard.press('Escape');
     await expect.poll(() => pane.count()).toBe(0);
     await page.close();
   });
 
-  it('explains the kernel settings in plain words', async () => {
-    const page = await openApp('dark');
+  it.each(['light', 'dark'] as const)('explains the kernel settings in plain words, with their sysctl names and the namespace (%s)', async (scheme) => {
+    const page = await openApp(scheme);
     await page.getByRole('button', { name: 'Kernel settings' }).click();
     const pane = page.getByRole('complementary', { name: 'Details' });
     await expect.poll(() => pane.innerText(), { timeout: 10_000 }).toMatch(/A silent peer is detected 5 s after its last packet/);
-    await page.screenshot({ path: screenshotPath('kernel-pane-dark') });
+    const text = await pane.innerText();
+    for (const name of ['tcp_keepalive_time', 'tcp_keepalive_intvl', 'tcp_keepalive_probes', 'tcp_retries2']) expect(text).toContain(name);
+    // This test's namespace, by its inode (what /proc/self/ns/net links to).
+    const netns = /net:\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/net'))![1]!;
+    expect(text).toContain(`network namespace ${netns}`);
+    await page.screenshot({ path: screenshotPath(`kernel-pane-${scheme}`) });
+    // Further down: the host, its default route (read in the background, so it may come a poll later) and its interfaces.
+    await expect.poll(() => pane.innerText(), { timeout: 10_000 }).toMatch(/Interfaces\s+lo\b/);
+    await page.locator('#pane-body').evaluate((body) => body.scrollTo(0, body.scrollHeight));
+    await page.screenshot({ path: screenshotPath(`kernel-pane-host-${scheme}`) });
     await page.close();
   });
 });

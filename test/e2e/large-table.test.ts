@@ -30,7 +30,7 @@ afterAll(async () => {
 async function openLoaded(colorScheme: 'light' | 'dark'): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1440, height: 860 }, colorScheme });
   await page.goto(served.url);
-  const count = page.getByRole('status').filter({ hasText: 'connections' });
+  const count = page.getByRole('search', { name: 'Filter connections' }).getByRole('status');
   await expect
     .poll(async () => Number((await count.innerText().catch(() => '0')).replace(/\D/g, '')), { timeout: 60_000, interval: 500 })
     .toBeGreaterThanOrEqual(SOCKETS);

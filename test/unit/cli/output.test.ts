@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { snapshotJsonChunks } from '../../../main/cli/snapshot-json';
 import { formatSnapshotTable } from '../../../main/cli/snapshot-table';
 import type { Connection, Snapshot } from '../../../shared/model';
-import { connection as fixture } from '../../fixtures/connection';
+import { connection as fixture, NAMESPACE, SETTINGS, WINDOW_CLOCK } from '../../fixtures/connection';
 
 const NOW = 1_800_000_000_000;
 
@@ -25,13 +25,14 @@ function connection(i: number, over: Partial<Connection> = {}): Connection {
 
 function snapshot(connections: Connection[]): Snapshot {
   return {
-    schema: 'idlewatch.snapshot/1',
+    schema: 'idlewatch.snapshot/2',
     takenAt: NOW,
-    host: { hostname: 'db1', platform: 'linux', distro: 'Debian GNU/Linux', release: '12', kernel: '6.1.0', arch: 'x64' },
-    settings: { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 },
-    clock: { hz: 250, anchor: null },
+    host: { hostname: 'db1', os: 'linux', distro: 'Debian GNU/Linux 12', kernel: '6.1.0', arch: 'x64', network: null },
+    namespace: NAMESPACE,
+    settings: SETTINGS,
+    clock: WINDOW_CLOCK,
     connections,
-    diagnostics: { malformedLines: 2, processesDenied: 0, unattributedSockets: 0, processesScanned: 0, warnings: [] },
+    diagnostics: { malformedLines: 2, processesDenied: 0, processesUnscanned: 0, unattributedSockets: 0, processesScanned: 0, warnings: [] },
   };
 }
 
@@ -53,6 +54,31 @@ describe('snapshot table', () => {
     expect(text.split('\n').filter((l) => l.startsWith('ESTABLISHED'))).toHaveLength(1);
   });
 
+  it('keeps a name with bidi controls in its place, escaped, so columns stay aligned', () => {
+    const text = formatSnapshotTable(
+      snapshot([connection(1, { process: '\u202eexe.live' }), connection(2, { process: 'psql' })]),
+      NOW,
+    );
+    expect(text).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(text).toContain('101/\\u202eexe.live');
+    const rows = text.split('\n').filter((l) => l.startsWith('ESTABLISHED'));
+    // the USER column starts at the same offset in both rows
+    expect(rows[0]!.indexOf('alice')).toBe(rows[1]!.indexOf('alice'));
+  });
+
+  it('prints the helper\'s warnings escaped in the footer', () => {
+    const snap = snapshot([]);
+    snap.diagnostics.warnings.push('cannot scan \x1b[2J\u202eprocess');
+    const footer = formatSnapshotTable(snap, NOW).trimEnd().split('\n').at(-1)!;
+    expect(footer).toContain('cannot scan \\x1b[2J\\u202eprocess');
+    expect(footer).not.toMatch(/[\x1b\u202e]/);
+  });
+
+  it('names the host, the kernel clock and the namespace the snapshot was read in', () => {
+    const first = formatSnapshotTable(snapshot([]), NOW).split('\n')[0];
+    expect(first).toBe('db1 · Debian GNU/Linux 12 · kernel 6.1.0 · HZ 250 · netns 4026531840');
+  });
+
   it('tells how many malformed lines were skipped', () => {
     expect(formatSnapshotTable(snapshot([]), NOW)).toContain('2 malformed lines skipped');
   });
@@ -63,7 +89,7 @@ describe('snapshot JSON', () => {
     const snap = snapshot(Array.from({ length: 4500 }, (_, i) => connection(i)));
     const parsed = JSON.parse([...snapshotJsonChunks(snap)].join(''));
     expect(parsed).toEqual(JSON.parse(JSON.stringify(snap)));
-    expect(parsed.schema).toBe('idlewatch.snapshot/1');
+    expect(parsed.schema).toBe('idlewatch.snapshot/2');
   });
 
   it('escapes hostile process names', () => {
