@@ -5,6 +5,7 @@
  * check them. Settings are named in each OS's own terms.
  */
 import { printable } from './format';
+import { ruleLabel } from './labels';
 import type { Clock, Connection, DarwinSettings, KeepaliveSettings, LinuxSettings, Precision, Win32Settings } from './model';
 import { RTO_MIN_MS, retransmitTimeoutMs } from './projection/linux/retransmit';
 import { keepaliveEnabled } from './projection/project';
@@ -162,7 +163,7 @@ function explainRuleDrop(c: Connection, ctx: ExplainContext): string[] {
   const at = c.dropAt!;
   const rule = ctx.rules.find((r) => r.name === c.dropBy);
   const timeout = rule ? ` after ${formatDurationWords(rule.idleTimeoutSec * 1000)}` : '';
-  const name = c.dropBy ? `“${printable(c.dropBy)}”` : 'An idle-timeout rule';
+  const name = c.dropBy ? `“${ruleLabel({ name: c.dropBy })}”` : 'An idle-timeout rule';
   const overdue = at <= now;
   if (c.dropReason === 'middlebox') {
     const lines = [

@@ -30,7 +30,7 @@ export function dropByLabel(c: Pick<Connection, 'dropReason' | 'dropBy'>): strin
       return null;
     case 'middlebox':
     case 'application':
-      return printable(c.dropBy ?? c.dropReason);
+      return c.dropBy === null ? c.dropReason : ruleLabel({ name: c.dropBy });
     case 'user-timeout':
       return 'user timeout';
     default:
@@ -49,9 +49,14 @@ export function keepaliveLabel(c: Pick<Connection, 'keepalive' | 'timer' | 'stat
   return KEEPALIVE_STATES.has(c.state) ? '?' : '';
 }
 
-/** A rule's name as shown (the list, the detail pane, the timeline): a name may come from a hand-edited file. */
+/**
+ * A rule's name as shown (the list, the table, the detail pane, the timeline, the CLI). The
+ * schema refuses control characters in rule names, so what the rules form made visible
+ * ("\u202eNAT" typed or pasted) is shown as typed, not escaped a second time; anything
+ * unprintable that reached it anyway is still escaped.
+ */
 export function ruleLabel(rule: { name: string }): string {
-  return printable(rule.name);
+  return visibleControls(rule.name);
 }
 
 /**

@@ -4,7 +4,7 @@
  * only the probes already sent, which the kernel does not date, are placed one interval apart
  * before the next one.
  */
-import { printable } from '../../../shared/format';
+import { ruleLabel } from '../../../shared/labels';
 import type { KnownConnection } from '../../../shared/snapshot-delta';
 
 /** activity: last packet from the peer; sent: a probe already sent, unanswered; probe: one still to come. */
@@ -38,9 +38,9 @@ function dropLabel(known: KnownConnection): string {
     case 'retransmit':
       return 'Retransmission ends';
     case 'middlebox':
-      return `Forgotten by ${c.dropBy === null ? 'a middlebox' : printable(c.dropBy)}`;
+      return `Forgotten by ${c.dropBy === null ? 'a middlebox' : ruleLabel({ name: c.dropBy })}`;
     case 'application':
-      return `Closed by ${c.dropBy === null ? 'the application' : printable(c.dropBy)}`;
+      return `Closed by ${c.dropBy === null ? 'the application' : ruleLabel({ name: c.dropBy })}`;
     default:
       return 'Drop';
   }
