@@ -7,6 +7,7 @@ import { DEFAULT_LIMITS } from '../../../main/serve/websocket-api';
 import { MAX_CALLS_IN_FLIGHT, WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX } from '../../../shared/api/wire';
 import { fakeService } from './fake-service';
 import { callFrame, closeOf, credentialHeaders, ended, parseFrames, rawUpgrade } from './raw-client';
+import { ask } from './api-client';
 import { makeRendererDir } from './renderer-dir';
 
 /**
@@ -35,19 +36,6 @@ async function goodClient(port: number): Promise<WebSocket> {
   return ws;
 }
 
-function ask(ws: WebSocket, id: number, method: string): Promise<{ id: number; result: { ok: boolean; value?: unknown } }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer to ${method}`)), 10_000);
-    ws.on('message', function onMessage(data) {
-      const message = JSON.parse(data.toString());
-      if (message.id !== id) return;
-      clearTimeout(timer);
-      ws.off('message', onMessage);
-      resolve(message);
-    });
-    ws.send(JSON.stringify({ id, method, args: [] }));
-  });
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

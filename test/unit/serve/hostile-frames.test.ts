@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX } from '../../../shared/api/wire';
 import { callFrame, closeOf, credentialHeaders, ended, frame, parseFrames, rawUpgrade } from './raw-client';
+import { ask } from './api-client';
 import { makeRendererDir } from './renderer-dir';
 
 /**
@@ -46,19 +47,6 @@ async function goodClient(): Promise<WebSocket> {
   return ws;
 }
 
-function ask(ws: WebSocket, id: number, method: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer to ${method}`)), 3000);
-    ws.on('message', function onMessage(data) {
-      const message = JSON.parse(data.toString());
-      if (message.id !== id) return;
-      clearTimeout(timer);
-      ws.off('message', onMessage);
-      resolve(message);
-    });
-    ws.send(JSON.stringify({ id, method, args: [] }));
-  });
-}
 
 const text = (s: string) => Buffer.from(s);
 
@@ -86,7 +74,7 @@ describe('idlewatch serve: a malformed frame closes only the client that sent it
     expect(closeOf(parseFrames(bad.received).frames)?.code).toBe(expectedCode);
 
     expect(child.exitCode, childOutput).toBe(null);
-    expect(await ask(good, 2, 'getRules')).toEqual({ id: 2, result: { ok: true, value: [] } });
+    expect(await ask(good, 2, 'getRules', 3000)).toEqual({ id: 2, result: { ok: true, value: [] } });
     good.close();
   });
 
@@ -97,7 +85,7 @@ describe('idlewatch serve: a malformed frame closes only the client that sent it
     }
     const good = await goodClient();
     expect(child.exitCode, childOutput).toBe(null);
-    expect(await ask(good, 3, 'getRules')).toEqual({ id: 3, result: { ok: true, value: [] } });
+    expect(await ask(good, 3, 'getRules', 3000)).toEqual({ id: 3, result: { ok: true, value: [] } });
     good.close();
   });
 });
