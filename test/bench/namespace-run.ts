@@ -4,7 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { planSockets, startHolders } from './holders';
-import { captureRun, killRunning, runJson, timeRuns, type Command } from './measure';
+import { stopOnSignal } from './in-namespace';
+import { captureRun, runJson, timeRuns, type Command } from './measure';
 import type { ProbeResult } from './snapshot-probe';
 import { median } from './stats';
 
@@ -61,13 +62,7 @@ export async function benchInNamespace(size: number): Promise<SizeResult> {
   log(`sockets ready in ${(setupMs / 1000).toFixed(1)} s (${holders.keepalive} client sockets with keepalive)`);
 
   // Holders die with us anyway (their stdin closes), but a signal should not wait for that.
-  const onSignal = () => {
-    killRunning();
-    holders.stop();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  stopOnSignal(holders);
   try {
     const runs = runsFor(size);
     return {

@@ -7,18 +7,18 @@
 // Each size runs in its own throwaway network namespace (this script re-executes itself under
 // `unshare -n --inside`), so the host's sockets and sysctls are never touched and every reader
 // sees exactly the sockets we made. Needs root. Figures are printed, never asserted.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchInNamespace, type SizeResult } from './namespace-run';
+import { rerunInNamespace, sendResult } from './in-namespace';
 import { formatSize, verdict } from './report';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const HELPER = fileURLToPath(new URL('../../out/bin/idlewatch-sockdiag', import.meta.url));
 const DEFAULT_SIZES = [1_000, 10_000, 100_000];
 /** The parent reads the inside run's result from this fd, so stdout stays free for progress. */
-const RESULT_FD = 3;
 
 function fail(message: string): never {
   process.stderr.write(`bench: ${message}\n`);
@@ -46,27 +46,7 @@ function checkPrerequisites(): void {
 
 /** Runs one size in a fresh namespace and resolves with what it measured. */
 function runSizeInNamespace(size: number): Promise<SizeResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'unshare',
-      ['-n', '--', process.execPath, '--import', 'tsx', THIS_FILE, '--inside', '--size', String(size)],
-      { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] },
-    );
-    // Ctrl-C reaches the whole process group; a plain `kill` of this process should not
-    // leave the namespace running either.
-    const forward = () => child.kill('SIGTERM');
-    process.once('SIGTERM', forward);
-    let result = '';
-    const channel = child.stdio[RESULT_FD] as NodeJS.ReadableStream;
-    channel.setEncoding('utf8');
-    channel.on('data', (text: string) => (result += text));
-    child.once('error', (error) => reject(new Error(`could not start unshare: ${error.message}`)));
-    child.once('close', (code, signal) => {
-      process.off('SIGTERM', forward);
-      if (code === 0 && result) resolve(JSON.parse(result) as SizeResult);
-      else reject(new Error(`the ${size}-socket run failed (${signal ?? `exit code ${code}`})`));
-    });
-  });
+  return rerunInNamespace<SizeResult>(THIS_FILE, ['--size', String(size)], `${size}-socket`);
 }
 
 async function outside(sizes: number[]): Promise<void> {
@@ -84,7 +64,7 @@ async function outside(sizes: number[]): Promise<void> {
 
 async function inside(size: number): Promise<void> {
   const result = await benchInNamespace(size);
-  writeSync(RESULT_FD, JSON.stringify(result));
+  sendResult(result);
 }
 
 const { values } = parseArgs({

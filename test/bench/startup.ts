@@ -13,12 +13,13 @@
 // An extra, untimed run says which CommonJS packages the CLI loads, to show whether that cost
 // is on its path (test/bench/startup-packages-probe.mjs).
 // Like snapshot.ts it re-executes itself under `unshare -n` (root).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { planSockets, startHolders } from './holders';
-import { captureRun, killRunning, timeCommand, type Command } from './measure';
+import { rerunInNamespace, sendResult, stopOnSignal } from './in-namespace';
+import { captureRun, timeCommand, type Command } from './measure';
 import { median } from './stats';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -26,7 +27,6 @@ const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const LAUNCHER = fileURLToPath(new URL('../../main/cli/idlewatch.mjs', import.meta.url));
 const BUILT_CLI = fileURLToPath(new URL('../../out/main/cli.js', import.meta.url));
 const PACKAGES_PROBE = fileURLToPath(new URL('./startup-packages-probe.mjs', import.meta.url));
-const RESULT_FD = 3;
 const WARMUP_ROUNDS = 2;
 const TARGET_OVER_NODE_MS = 100;
 
@@ -82,13 +82,7 @@ async function inside(sockets: number, rounds: number): Promise<void> {
   const plan = planSockets(sockets);
   log(`creating ${plan.sockets} sockets: ${plan.connections} connections + ${plan.listeners} listeners`);
   const holders = await startHolders(plan);
-  const onSignal = () => {
-    killRunning();
-    holders.stop();
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  stopOnSignal(holders);
   try {
     const cli = ROWS[1]!.command;
     const doc = JSON.parse((await captureRun(cli)).stdout) as { connections: unknown[] };
@@ -118,7 +112,7 @@ async function inside(sockets: number, rounds: number): Promise<void> {
       rows,
       pairedOverNodeMs,
     };
-    writeSync(RESULT_FD, JSON.stringify(result));
+    sendResult(result);
   } finally {
     holders.stop();
   }
@@ -150,30 +144,12 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-function outside(sockets: number, rounds: number): Promise<void> {
+async function outside(sockets: number, rounds: number): Promise<void> {
   if (!existsSync(BUILT_CLI)) fail(`${BUILT_CLI} is missing: run \`npm run build\` (npm run bench does).`);
   if (process.getuid?.() !== 0) fail('needs root, to create a network namespace with `unshare -n` (try `sudo npm run bench:startup`).');
   process.stdout.write(`\n== start-up: ${sockets} sockets (new network namespace), ${rounds} interleaved rounds ==\n`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'unshare',
-      ['-n', '--', process.execPath, '--import', 'tsx', THIS_FILE, '--inside', '--sockets', String(sockets), '--rounds', String(rounds)],
-      { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] },
-    );
-    const forward = () => child.kill('SIGTERM');
-    process.once('SIGTERM', forward);
-    let result = '';
-    const channel = child.stdio[RESULT_FD] as NodeJS.ReadableStream;
-    channel.setEncoding('utf8');
-    channel.on('data', (text: string) => (result += text));
-    child.once('error', (error) => reject(new Error(`could not start unshare: ${error.message}`)));
-    child.once('close', (code, signal) => {
-      process.off('SIGTERM', forward);
-      if (code !== 0 || !result) return reject(new Error(`the start-up run failed (${signal ?? `exit code ${code}`})`));
-      process.stdout.write(`\n${formatStartup(JSON.parse(result) as StartupResult)}\n`);
-      resolve();
-    });
-  });
+  const result = await rerunInNamespace<StartupResult>(THIS_FILE, ['--sockets', String(sockets), '--rounds', String(rounds)], 'start-up');
+  process.stdout.write(`\n${formatStartup(result)}\n`);
 }
 
 const sockets = Number(values.sockets);
