@@ -32,7 +32,7 @@ export interface IdlewatchService {
  * Writes the latest preferences at most once per `delayMs`, and only when they changed since the
  * last write. `flush` writes what is pending now (on close).
  */
-export function coalescedWriter(store: PreferencesStore, delayMs: number) {
+function coalescedWriter(store: PreferencesStore, delayMs: number) {
   let pending: Preferences | null = null;
   let lastWritten: string | null = null;
   let timer: NodeJS.Timeout | null = null;

@@ -152,11 +152,11 @@ export class LinuxAdapter implements PlatformAdapter {
     throw new ApiFailure('unsupported', 'reading persisted settings comes with keepalive profiles');
   }
 
-  async applySettings(): Promise<AppliedChange> {
+  async applySettings(_settings: KeepaliveSettings, _namespace?: NamespaceRef): Promise<AppliedChange> {
     throw new ApiFailure('unsupported', 'applying settings comes with keepalive profiles');
   }
 
-  async restoreSettings(): Promise<void> {
+  async restoreSettings(_change: AppliedChange): Promise<void> {
     throw new ApiFailure('unsupported', 'restoring settings comes with keepalive profiles');
   }
 

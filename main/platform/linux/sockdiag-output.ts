@@ -42,7 +42,7 @@ export interface DiagSocket {
   /** Effective per-socket keepalive options read with getsockopt; null when not readable. */
   sockopts: DiagSockopts | null;
   /** CLOCK_MONOTONIC window in which the kernel filled this record; its timers count from a jiffy inside it. */
-  fill: Fill | null;
+  fill: Fill;
 }
 
 /** Effective per-socket keepalive options, read with getsockopt. */
@@ -180,7 +180,7 @@ function address(field: string, family: 4 | 6, cache: AddressCache): string {
 }
 
 /** One `S` line, from just after its record type. Field order: see sockdiag.c. */
-function parseSocket(f: FieldCursor, fill: Fill | null, addresses: AddressCache): DiagSocket {
+function parseSocket(f: FieldCursor, fill: Fill, addresses: AddressCache): DiagSocket {
   const family = f.uint();
   if (family !== 4 && family !== 6) throw new MalformedLine(`unknown family ${family}`);
   const state = f.uint();
@@ -374,6 +374,8 @@ export class SockdiagReader {
       try {
         // The hot path: socket lines are read in place.
         if (text.charCodeAt(lineStart) === 83 /* S */ && text.charCodeAt(lineStart + 1) === TAB) {
+          // Timers count from the jiffy of the fill that carried the record: without it they are unplaceable.
+          if (!this.fill) throw new MalformedLine('socket line before its fill window');
           const socket = parseSocket(new FieldCursor(text, lineStart + 2, end), this.fill, this.addresses);
           if (socket.inode !== 0) {
             // Two rows with one inode would be two connections with one id downstream.
@@ -396,9 +398,10 @@ export class SockdiagReader {
             if (fields[1] !== SOCKDIAG_FORMAT) throw new MalformedLine(`unknown format ${fields[1]}`);
             out.format = fields[1];
             out.realtimeNs = nanoseconds(fields[2]);
+            // The helper ships with this code: no older format is read.
+            if (fields.length !== 5) throw new MalformedLine('header line');
             out.monotonicNs = nanoseconds(fields[3]);
-            // Helpers before the retry-on-tick change printed no after-clock.
-            out.monotonicAfterNs = fields.length > 4 ? nanoseconds(fields[4]) : out.monotonicNs;
+            out.monotonicAfterNs = nanoseconds(fields[4]);
             this.sawHeader = true;
             break;
           case 'P':

@@ -31,18 +31,18 @@ export function dumpTime(
 
 /**
  * The jiffy a record's relative timers count from: the kernel filled it inside its fill
- * window (or, from an older helper, inside the whole dump). A window within one tick names
+ * window. A window within one tick names
  * the jiffy exactly; a longer one (a busy kernel, a huge table) gives its middle.
  */
-function recordJiffies(time: DumpTime, offset: bigint, fill: Fill | null): number {
+function recordJiffies(time: DumpTime, offset: bigint, fill: Fill): number {
   const tickNs = BigInt(Math.round(1e9 / time.clock.hz));
-  const first = offset + (fill?.startNs ?? time.monotonicNs) / tickNs;
-  const last = offset + (fill?.endNs ?? time.monotonicAfterNs) / tickNs;
+  const first = offset + fill.startNs / tickNs;
+  const last = offset + fill.endNs / tickNs;
   return Math.round((Number(first) + Number(last)) / 2);
 }
 
 /** Epoch ms of a moment given as jiffies after the kernel filled the record. */
-function atJiffiesFromRecord(time: DumpTime, fill: Fill | null, deltaJiffies: number): number {
+function atJiffiesFromRecord(time: DumpTime, fill: Fill, deltaJiffies: number): number {
   const msPerJiffy = 1000 / time.clock.hz;
   const anchor = time.clock.anchor;
   if (!anchor || time.jiffiesOffset === null) return time.takenAt + deltaJiffies * msPerJiffy;
@@ -69,8 +69,7 @@ export function socketId(namespaceId: string, s: Pick<DiagSocket, 'inode' | 'sta
  * counted from that moment; a 100k-socket dump spans hundreds of ms, so without this the same
  * idle connection would seem to move between polls.
  */
-function fillDelayMs(time: DumpTime, fill: Fill | null): number {
-  if (!fill) return 0;
+function fillDelayMs(time: DumpTime, fill: Fill): number {
   return Math.max(0, Number((fill.startNs + fill.endNs) / 2n - time.monotonicNs) / 1e6);
 }
 

@@ -104,7 +104,7 @@ describe('parseSockdiagOutput on a recording of the current helper', () => {
 });
 
 describe('parseSockdiagOutput on bad input', () => {
-  const header = 'H\tidlewatch-sockdiag/1\t1795502861576967857\t762241039686';
+  const header = 'H\tidlewatch-sockdiag/1\t1795502861576967857\t762241039686\t762241039686\nF\t762241039686\t762241039686';
   const good = recorded.split('\n').find((l) => l.startsWith('S\t4\t1\t'))!;
   /** The same socket line with another inode: a second socket (one inode is one row). */
   const good2 = withInode(good, 10999);
@@ -125,9 +125,19 @@ describe('parseSockdiagOutput on bad input', () => {
     expect(out.malformedLines).toBe(1);
   });
 
-  it('reads the monotonic clock after the dump, and takes the one before when an older helper printed none', () => {
-    expect(parseSockdiagOutput(`${header}\t762241990000\n.`).monotonicAfterNs).toBe(762241990000n);
-    expect(parseSockdiagOutput(`${header}\n.`).monotonicAfterNs).toBe(762241039686n);
+  it('reads the monotonic clock after the dump, and refuses a header without it: no older helper format is read', () => {
+    const bare = 'H\tidlewatch-sockdiag/1\t1795502861576967857\t762241039686';
+    expect(parseSockdiagOutput(`${bare}\t762241990000\n.`).monotonicAfterNs).toBe(762241990000n);
+    const old = parseSockdiagOutput(`${bare}\n.`);
+    expect(old.malformedLines).toBe(1);
+    expect(old.errors).toContain('sockdiag output has no header line');
+  });
+
+  it('skips and counts a socket line that comes before any fill window: its timers could not be placed', () => {
+    const bare = 'H\tidlewatch-sockdiag/1\t1795502861576967857\t762241039686\t762241039686';
+    const out = parseSockdiagOutput([bare, good, 'F\t100\t200', good2, '.'].join('\n'));
+    expect(out.sockets.map((s) => s.inode)).toEqual([10999]);
+    expect(out.malformedLines).toBe(1);
   });
 
   it('attaches each fill window to the socket lines that follow it', () => {
@@ -138,10 +148,11 @@ describe('parseSockdiagOutput on bad input', () => {
     ]);
   });
 
-  it('rejects a fill window that ends before it starts', () => {
-    const out = parseSockdiagOutput([header, 'F\t300\t200', good, '.'].join('\n'));
-    expect(out.malformedLines).toBe(1);
-    expect(out.sockets[0]!.fill).toBeNull();
+  it('rejects a fill window that ends before it starts, and the socket lines that would count from it', () => {
+    const bare = 'H\tidlewatch-sockdiag/1\t1795502861576967857\t762241039686\t762241039686';
+    const out = parseSockdiagOutput([bare, 'F\t300\t200', good, 'F\t300\t450', good2, '.'].join('\n'));
+    expect(out.malformedLines).toBe(2);
+    expect(out.sockets.map((s) => s.fill)).toEqual([{ startNs: 300n, endNs: 450n }]);
   });
 
   it('reports output without a header as an error', () => {
@@ -163,7 +174,7 @@ describe('unescapeComm', () => {
 });
 
 describe('parseSockdiagOutput hardening', () => {
-  const header = 'H\tidlewatch-sockdiag/1\t1795502861576967857\t762241039686';
+  const header = 'H\tidlewatch-sockdiag/1\t1795502861576967857\t762241039686\t762241039686\nF\t762241039686\t762241039686';
   const good = recorded.split('\n').find((l) => l.startsWith('S\t4\t1\t'))!;
   const good6 = recorded.split('\n').find((l) => l.startsWith('S\t6\t1\t'))!;
 
@@ -234,7 +245,7 @@ describe('parseSockdiagOutput hardening', () => {
 });
 
 describe('user names (U records)', () => {
-  const header = 'H\tidlewatch-sockdiag/1\t1795502861576967857\t762241039686';
+  const header = 'H\tidlewatch-sockdiag/1\t1795502861576967857\t762241039686\t762241039686\nF\t762241039686\t762241039686';
 
   it('reads the owners’ user names of a recording with a socket owned by nobody', () => {
     // test/native/record-fixture-sockets.mjs, then idlewatch-sockdiag --once 4000000 (three netlink fills).
@@ -248,7 +259,7 @@ describe('user names (U records)', () => {
     expect(out.sockets).toHaveLength(30);
     expect(out.sockets.find((s) => s.localPort === 8090)).toMatchObject({ uid: 65534, state: 10, pid: 30741 });
     expect(out.stats).toMatchObject({ sockets: 30, unscanned: 0, denied: 0 });
-    expect(new Set(out.sockets.map((s) => s.fill?.startNs)).size).toBe(3);
+    expect(new Set(out.sockets.map((s) => s.fill.startNs)).size).toBe(3);
   });
 
   it('maps each uid to its name, unescaped like a process name', () => {

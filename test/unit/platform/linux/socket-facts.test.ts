@@ -93,7 +93,8 @@ describe('toSocketFacts', () => {
     const late = { startNs: 762241039686n + 150_000_000n, endNs: 762241039686n + 150_000_000n };
     // read 150 ms into the dump: 1828 ms idle then was 1678 ms idle when the dump began
     expect(toSocketFacts({ ...ka, fill: late }, time, names, NS)).toMatchObject({ idleMs: 1678, lastSendMs: 1678, lastDataMs: 1678 });
-    expect(toSocketFacts({ ...ka, fill: null }, time, names, NS).idleMs).toBe(1828);
+    const atStart = { startNs: 762241039686n, endNs: 762241039686n };
+    expect(toSocketFacts({ ...ka, fill: atStart }, time, names, NS).idleMs).toBe(1828);
   });
 
   it('gives every socket a distinct id', () => {
