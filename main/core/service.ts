@@ -66,7 +66,7 @@ function coalescedWriter(store: PreferencesStore, delayMs: number) {
 
 /**
  * The core behind every transport: the poller, the rules, and the API methods over them.
- * Transports reach `api` only through the dispatcher (main/api/dispatcher.ts), which validates
+ * Transports reach `api` only through the dispatcher (main/core/dispatcher.ts), which validates
  * arguments and rights first. The service owns the adapter and closes it.
  */
 export async function createIdlewatchService(adapter: PlatformAdapter, store: PreferencesStore): Promise<IdlewatchService> {

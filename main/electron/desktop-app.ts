@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { preferencesFile } from '../core/preferences-file';
 import { createIdlewatchService } from '../core/service';
 import { createPlatformAdapter } from '../platform/index';
-import { createDispatcher, DESKTOP_POLICY } from '../api/dispatcher';
+import { createDispatcher, DESKTOP_POLICY } from '../core/dispatcher';
 import { registerIpc } from './ipc';
 import { installAppMenu } from './menu';
 import { isRendererUrl, resolveRendererLocation } from './renderer-location';

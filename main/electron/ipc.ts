@@ -1,6 +1,6 @@
 /**
  * The Electron IPC transport of the one API. Each method's channel is handled by the same code:
- * the sender check (this transport's own rule), then the one dispatcher (main/api/dispatcher.ts:
+ * the sender check (this transport's own rule), then the one dispatcher (main/core/dispatcher.ts:
  * capability, arguments, the core), with the outcome as a Result. Channel names come only from
  * callChannel / eventChannel.
  */
@@ -8,7 +8,7 @@ import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { EVENT_NAMES, METHOD_NAMES, callChannel, eventChannel, type EventName } from '../../shared/api/channels';
 import type { EventPayload, Subscribe } from '../../shared/api/contract';
 import { ApiFailure, type Result } from '../../shared/api/result';
-import type { Dispatch } from '../api/dispatcher';
+import type { Dispatch } from '../core/dispatcher';
 
 export interface IpcOptions {
   dispatch: Dispatch;

@@ -25,7 +25,7 @@ import {
 } from '../../shared/api/wire';
 import type { IdlewatchService } from '../core/service';
 import { readStaticFile } from './static-files';
-import { browserPolicy, createDispatcher } from '../api/dispatcher';
+import { browserPolicy, createDispatcher } from '../core/dispatcher';
 import { newToken, tokenMatches } from './token';
 import { DEFAULT_LIMITS, endWithin, serveApiSocket, type SocketLimits } from './websocket-api';
 

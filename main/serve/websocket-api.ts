@@ -3,7 +3,7 @@ import { EVENT_NAMES } from '../../shared/api/channels';
 import type { Subscribe } from '../../shared/api/contract';
 import type { Result } from '../../shared/api/result';
 import { CallMessageSchema, CLOSE_CODES, MAX_CALLS_IN_FLIGHT, type ServerMessage } from '../../shared/api/wire';
-import type { Dispatch } from '../api/dispatcher';
+import type { Dispatch } from '../core/dispatcher';
 import { SendBudget } from './send-budget';
 
 export interface SocketLimits {
@@ -33,7 +33,7 @@ export interface SocketCore {
 
 /**
  * Serves the API over one WebSocket whose token has been checked: calls go to the one dispatcher
- * (main/api/dispatcher.ts: method, capability, arguments), results and events come out, and never
+ * (main/core/dispatcher.ts: method, capability, arguments), results and events come out, and never
  * more is queued for the client than `limits` allow.
  */
 export function serveApiSocket(ws: WebSocket, core: SocketCore, limits: SocketLimits = DEFAULT_LIMITS): void {

@@ -9,7 +9,7 @@
  * - read: looks, changes nothing;
  * - control: changes what Idlewatch itself does (polling, rules, preferences);
  * - privileged: changes the system (kernel settings through the elevated helper).
- * Each transport has one policy over these words (main/api/dispatcher.ts).
+ * Each transport has one policy over these words (main/core/dispatcher.ts).
  */
 export const CAPABILITIES = ['read', 'control', 'privileged'] as const;
 export type Capability = (typeof CAPABILITIES)[number];

@@ -2,7 +2,7 @@
  * The one API between the core and every UI (STYLE.md points 1, 2, 15). Each method has its
  * argument tuple and its result as schemas; its name and capability are in ./channels.ts, and
  * the compiler holds this table to exactly those names. Electron IPC, the WebSocket of browser
- * mode, the renderer's bridges and main/api/dispatcher.ts all derive from here.
+ * mode, the renderer's bridges and main/core/dispatcher.ts all derive from here.
  */
 import { z } from 'zod';
 import type { EventName, MethodName } from './channels';

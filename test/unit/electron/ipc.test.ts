@@ -16,7 +16,7 @@ import {
 } from '../../../shared/api/contract';
 import type { IdleRule } from '../../../shared/rules';
 import { registerIpc } from '../../../main/electron/ipc';
-import { createDispatcher, DESKTOP_POLICY } from '../../../main/api/dispatcher';
+import { createDispatcher, DESKTOP_POLICY } from '../../../main/core/dispatcher';
 import { APP_URL, FakeBrowserWindow, FakeFrame, FakeWebContents, ipcMain, resetFakes } from './fake-electron';
 
 vi.mock('electron', async () => await import('./fake-electron'));

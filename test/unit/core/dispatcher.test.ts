@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { browserPolicy, createDispatcher, DESKTOP_POLICY } from '../../../main/api/dispatcher';
+import { browserPolicy, createDispatcher, DESKTOP_POLICY } from '../../../main/core/dispatcher';
 import { CAPABILITIES, METHOD_CAPABILITIES, METHOD_NAMES, type Capability, type MethodName } from '../../../shared/api/channels';
 import type { IdlewatchApi } from '../../../shared/api/contract';
 import { ApiFailure } from '../../../shared/api/result';
