@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: builds the app if the build is missing or older than its sources, runs the unit
 // tests, then the real-kernel integration tests and the end-to-end tests (the built renderer in
-// Debian's Chromium), each inside its own throwaway network namespace (`unshare -n`, as root),
+// Debian's Chromium), each inside its own throwaway network namespace (`unshare -n`, as root) and a
+// private mount namespace with tmpfs over /etc/sysctl.d and /var/lib/idlewatch,
 // then one plain summary line `N passed, N failed`. A project that cannot run because something
 // is missing counts as a failure, with a message saying how to install it: nothing is skipped.
 import { spawnSync } from 'node:child_process';
@@ -112,13 +113,28 @@ function browserMissing() {
   return null;
 }
 
-/** Runs a vitest project inside a fresh network namespace with loopback up. */
+/**
+ * Where applying a keepalive profile persists: the drop-in directory and the elevated helper's
+ * state. Inside the test namespaces each is a fresh tmpfs, so no test can write the host's.
+ * (The state directory must exist to be mounted over: an empty one is made on the host once.)
+ */
+const PERSISTENT_PATHS = ['/etc/sysctl.d', '/var/lib/idlewatch'];
+
+/**
+ * Runs a vitest project inside a fresh network namespace with loopback up, and a private mount
+ * namespace in which the persistent paths above are empty tmpfs mounts.
+ */
 function runInNamespace(project, missing) {
   if (missing) return notRun(project, missing);
+  for (const path of PERSISTENT_PATHS) mkdirSync(path, { recursive: true, mode: 0o755 });
   // The tests refuse to touch a namespace that is the host's: tell them which one that is.
   const hostNetns = readlinkSync('/proc/self/ns/net');
-  const inner = ['ip link set lo up', `exec "${process.execPath}" ${vitestArgs(project).map((a) => `'${a}'`).join(' ')}`].join(' && ');
-  run(project, 'unshare', ['-n', '--', 'sh', '-c', inner], { IDLEWATCH_HOST_NETNS: hostNetns });
+  const inner = [
+    ...PERSISTENT_PATHS.map((path) => `mount -t tmpfs -o mode=0755 idlewatch-test '${path}'`),
+    'ip link set lo up',
+    `exec "${process.execPath}" ${vitestArgs(project).map((a) => `'${a}'`).join(' ')}`,
+  ].join(' && ');
+  run(project, 'unshare', ['-n', '-m', '--propagation', 'private', '--', 'sh', '-c', inner], { IDLEWATCH_HOST_NETNS: hostNetns });
 }
 
 const buildFailed = ensureBuilt();

@@ -24,6 +24,23 @@ export function assertThrowawayNamespace(): void {
   }
 }
 
+/**
+ * Refuses to go on unless the places an apply persists to are this test's own: tmpfs mounts of a
+ * private mount namespace (test/run-all.mjs makes them). Call before anything that may persist.
+ */
+export function assertThrowawayPersistence(paths = ['/etc/sysctl.d', '/var/lib/idlewatch']): void {
+  assertThrowawayNamespace();
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+  for (const path of paths) {
+    // mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ... - FSTYPE SOURCE SUPEROPTIONS; the last mount wins.
+    const over = mounts.filter((line) => line.split(' ')[4] === path).at(-1);
+    const fstype = over?.split(' - ')[1]?.split(' ')[0];
+    if (fstype !== 'tmpfs') {
+      throw new Error(`Refusing to run: ${path} is not a tmpfs of this test's mount namespace (npm test makes one), so an apply could persist on the host.`);
+    }
+  }
+}
+
 export interface KeepaliveSysctls {
   timeSec: number;
   intervalSec: number;
