@@ -58,8 +58,9 @@ const BUILD = [
     outputs: ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html'],
     inputs: ['main', 'shared', 'renderer', 'electron.config.ts', 'package.json', 'package-lock.json', 'tsconfig.json'],
   },
-  // The native helper is rebuilt only when its own sources change (build/compile-sockdiag.mjs).
+  // The native helpers are rebuilt only when their own sources change (build/compile-sockdiag.mjs).
   { outputs: ['out/bin/idlewatch-sockdiag'], inputs: ['main/platform/linux/sockdiag', 'build/compile-sockdiag.mjs'] },
+  { outputs: ['out/bin/idlewatch-keepalive'], inputs: ['main/platform/linux/keepalive-helper', 'build/compile-sockdiag.mjs'] },
 ];
 
 function whyRebuild() {
@@ -103,7 +104,11 @@ function namespacesMissing() {
 function integrationMissing() {
   if (!onPath('nft')) return 'nftables is missing (Debian: apt-get install nftables)';
   if (!onPath('strace')) return 'strace is missing (Debian: apt-get install strace)';
-  if (!onPath('setpriv')) return 'setpriv is missing (Debian: apt-get install util-linux)';
+  if (!onPath('setpriv') || !onPath('nsenter')) return 'setpriv or nsenter is missing (Debian: apt-get install util-linux)';
+  // Real elevation (test/integration/polkit-lab.ts): pkexec and polkitd on a private system bus.
+  if (!onPath('pkexec')) return 'pkexec is missing (Debian: apt-get install pkexec)';
+  if (!existsSync('/usr/lib/polkit-1/polkitd')) return '/usr/lib/polkit-1/polkitd is missing (Debian: apt-get install polkitd)';
+  if (!onPath('dbus-daemon') || !onPath('dbus-send')) return 'dbus-daemon or dbus-send is missing (Debian: apt-get install dbus-daemon dbus-bin)';
   return null;
 }
 
