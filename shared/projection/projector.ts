@@ -27,8 +27,13 @@ export interface Projector {
   readonly os: OperatingSystem;
   /** The keepalive values that govern the socket: its own where read, else the system's. */
   effective(facts: SocketFacts, settings: KeepaliveSettings): EffectiveKeepalive;
-  /** When the kernel probes and drops the socket; null when it never will (keepalive off, listening, closed). */
-  kernel(facts: SocketFacts, ctx: ProjectorContext, effective: EffectiveKeepalive): KernelProjection | null;
+  /**
+   * When the kernel probes and drops the socket; null when it never will (keepalive off, listening, closed).
+   * `armedWith`: the values the socket's keepalive timer was armed under, when they differ from
+   * `effective` (a what-if under other settings, ./what-if.ts): an armed timer keeps its expiry,
+   * and how far ahead it was armed decides where the OS's timer wheel fires it.
+   */
+  kernel(facts: SocketFacts, ctx: ProjectorContext, effective: EffectiveKeepalive, armedWith?: EffectiveKeepalive): KernelProjection | null;
   /** How exact this OS's projections are with this clock. */
   precision(clock: Clock): Precision;
 }

@@ -49,21 +49,26 @@ function jiffyScale(clock: Clock, now: number) {
   };
 }
 
-function projectKeepalive(facts: SocketFacts, ctx: ProjectorContext, eff: EffectiveKeepalive): KernelProjection {
+function projectKeepalive(facts: SocketFacts, ctx: ProjectorContext, eff: EffectiveKeepalive, armed: EffectiveKeepalive): KernelProjection {
   const scale = jiffyScale(ctx.clock, ctx.now);
   const timeJiffies = scale.fromMs(eff.timeSec * 1000);
   const intervalJiffies = scale.fromMs(eff.intervalSec * 1000);
+  // The timer now armed was armed under `armed` (the same values, except in a what-if): that
+  // distance picks its wheel level; the values in `eff` apply from its firing on.
+  const armedTimeJiffies = scale.fromMs(armed.timeSec * 1000);
+  const armedIntervalJiffies = scale.fromMs(armed.intervalSec * 1000);
   const lastReceiveJiffies = scale.toJiffies(ctx.now - (facts.idleMs ?? 0));
 
   let timerExpiresJiffies: number;
   let armedDistance: number;
-  if (facts.timer === 'keepalive' && facts.timerExpiresAt !== null) {
-    timerExpiresJiffies = scale.toJiffies(facts.timerExpiresAt);
+  const armedTimer = facts.timer === 'keepalive' && facts.timerExpiresAt !== null;
+  if (armedTimer) {
+    timerExpiresJiffies = scale.toJiffies(facts.timerExpiresAt!);
     // Between probes the timer is armed `intvl` ahead. Before the first, it was armed `time`
     // ahead (on connect or SO_KEEPALIVE) or for the rest of `time` after a re-arm, never
     // further back than the last receipt.
     armedDistance =
-      facts.probesSent > 0 ? intervalJiffies : Math.max(1, Math.min(timeJiffies, timerExpiresJiffies - lastReceiveJiffies));
+      facts.probesSent > 0 ? armedIntervalJiffies : Math.max(1, Math.min(armedTimeJiffies, timerExpiresJiffies - lastReceiveJiffies));
   } else {
     timerExpiresJiffies = lastReceiveJiffies + timeJiffies;
     armedDistance = timeJiffies;
@@ -83,7 +88,7 @@ function projectKeepalive(facts: SocketFacts, ctx: ProjectorContext, eff: Effect
   const best = keepaliveTimeline(input, rounding);
   const earliest = keepaliveTimeline(input, 'earliest');
   // The first timer may have been armed up to `time` ahead: bound its rounding by that level.
-  const latestInput = facts.probesSent > 0 ? input : { ...input, timerArmedDistanceJiffies: input.timeJiffies };
+  const latestInput = facts.probesSent > 0 || !armedTimer ? input : { ...input, timerArmedDistanceJiffies: Math.round(armedTimeJiffies) };
   const latest = keepaliveTimeline(latestInput, 'latest');
   const toMs = (j: number) => Math.round(scale.toEpochMs(j));
   const dropAt = toMs(best.dropAt);
@@ -114,12 +119,12 @@ function projectRetransmit(facts: SocketFacts, ctx: ProjectorContext, eff: Effec
 export const linuxProjector: Projector = {
   os: 'linux',
   effective,
-  kernel(facts, ctx, eff) {
+  kernel(facts, ctx, eff, armedWith) {
     if (facts.timer === 'retransmit' || facts.timer === 'probe') {
       return RETRANSMIT_STATES.has(facts.state) ? projectRetransmit(facts, ctx, eff) : null;
     }
     if (!KEEPALIVE_STATES.has(facts.state) || !keepaliveEnabled(facts)) return null;
-    return projectKeepalive(facts, ctx, eff);
+    return projectKeepalive(facts, ctx, eff, armedWith ?? eff);
   },
   precision: (clock) => (clock.kind === 'tick' && clock.anchor !== null ? 'exact' : 'window'),
 };
