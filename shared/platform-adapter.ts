@@ -13,6 +13,8 @@ import type {
   SnapshotDiagnostics,
   SocketFacts,
 } from './model';
+import type { BootSettings } from './api/schemas';
+import type { KeepaliveValues } from './profiles';
 import type { Projector } from './projection/projector';
 
 /** Which namespace a read is about: its id (NetworkNamespace.id), or the one Idlewatch runs in. */
@@ -28,19 +30,53 @@ export interface SocketTable {
   diagnostics: SnapshotDiagnostics;
 }
 
-/** Settings as they will be after a reboot (sysctl.d files, the registry), with where each came from. */
-export interface PersistedSettings {
-  settings: KeepaliveSettings | null;
-  /** The files or keys read, for the administrator to check. */
-  sources: string[];
+/** Where a change of keepalive settings ended. */
+export type KeepaliveOutcome =
+  /** Done and verified by reading back. */
+  | 'applied'
+  /** Failed; the previous values (and drop-in) were put back: nothing changed. */
+  | 'rolled-back'
+  /** Not attempted: elevation refused or unavailable, or the values refused. Nothing changed. */
+  | 'refused'
+  /** Failed and could not be fully put back; the message says what is left. */
+  | 'failed';
+
+/** One apply or undo as the system recorded it (the helper's history), in neutral terms. */
+export interface KeepaliveRecord {
+  /** Epoch ms. */
+  at: number;
+  /** Who asked for it (the user behind the elevation), by name where known, else "uid N". */
+  user: string;
+  action: 'apply' | 'undo';
+  /** What was in force before and after, null where the change did not get that far. */
+  before: KeepaliveValues | null;
+  after: KeepaliveValues | null;
+  persisted: boolean;
+  outcome: KeepaliveOutcome;
+  /** Plain words; on a refusal, how to do it as root. */
+  message: string;
 }
 
-/** What an apply changed, enough to put it back. */
-export interface AppliedChange {
-  namespace: string;
-  before: KeepaliveSettings;
-  after: KeepaliveSettings;
-  persisted: boolean;
+/** What one apply or undo did, as it returns. */
+export interface KeepaliveChange extends KeepaliveRecord {
+  /** The persisted file this change left written (a sysctl.d drop-in), or null. */
+  dropIn: string | null;
+}
+
+export interface ApplyOptions {
+  /** Also persist the values for the next boot. */
+  persist: boolean;
+  /**
+   * The command an administrator would run to do the same, named in a refusal
+   * (e.g. `sudo idlewatch apply server`). Without it, the helper's own command line is named.
+   */
+  rootCommand?: string;
+}
+
+/** Whether this machine lets this process apply, and if not, why (with what to do instead). */
+export interface ApplyAvailability {
+  available: boolean;
+  reason: string | null;
 }
 
 export interface Verification {
@@ -74,14 +110,30 @@ export interface PlatformAdapter {
   describeHost(): Promise<HostInfo>;
   /** Interfaces and default route: slower, called once in the background (reports, middlebox context). */
   describeNetwork(): Promise<HostNetwork>;
-  /** What the settings will be after a reboot. */
-  readPersistedSettings(): Promise<PersistedSettings>;
-  /** Applies settings through the elevated helper, verifying by reading back and restoring on failure. */
-  applySettings(settings: KeepaliveSettings, namespace?: NamespaceRef): Promise<AppliedChange>;
   /** Reads the settings back and compares them with what is expected. */
   verifySettings(expected: KeepaliveSettings, namespace?: NamespaceRef): Promise<Verification>;
-  /** Puts back what an apply changed. */
-  restoreSettings(change: AppliedChange): Promise<void>;
+  /**
+   * Whether keepalive settings can be applied from this process: the elevated helper is there
+   * and a way to run it as root (already root, or an elevation prompt). Cheap: no prompt, no process.
+   */
+  applyAvailability(): ApplyAvailability;
+  /**
+   * Applies the three keepalive values to the namespace Idlewatch runs in, and persists them when
+   * asked, through the elevated helper: verified by reading back, put back on any failure. A
+   * refused or unavailable elevation is an outcome ('refused'), not an error.
+   */
+  applyKeepalive(values: KeepaliveValues, options: ApplyOptions): Promise<KeepaliveChange>;
+  /** Restores what was in force before the last apply (runtime values and the persisted file). */
+  undoKeepalive(options?: Pick<ApplyOptions, 'rootCommand'>): Promise<KeepaliveChange>;
+  /**
+   * Puts back an apply that a crash or power loss interrupted, if any and if this process may
+   * (it prompts no one). Returns what was put back, or null.
+   */
+  recoverInterruptedApply(): Promise<KeepaliveChange | null>;
+  /** What the settings will be after the next boot, from the files the boot reads, with what overrides ours. */
+  readBootSettings(): Promise<BootSettings>;
+  /** Every apply and undo the system recorded, oldest first; [] when there is no record or it cannot be read. */
+  readHistory(): Promise<KeepaliveRecord[]>;
   /** Releases helper processes; the adapter may be used again afterwards. Safe to call more than once. */
   close(): void;
 }

@@ -7,8 +7,9 @@ import { parseCommand, USAGE, UsageError, type SnapshotCommand } from './options
 import { snapshotJsonChunks } from './snapshot-json';
 import { formatSnapshotTable } from './snapshot-table';
 
-// Built to out/main/cli.js (electron.config.ts) and run by main/cli/idlewatch.mjs. `serve` and
-// `start` are imported when chosen: `snapshot` should not pay for the HTTP server and ws.
+// Built to out/main/cli.js (electron.config.ts) and run by main/cli/idlewatch.mjs. `serve`,
+// `start` and the profile commands are imported when chosen: `snapshot` should not pay for the
+// HTTP server, ws or the core's schemas.
 
 // `idlewatch snapshot | head` closes the pipe early: that is the reader's choice, not a failure.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -66,6 +67,18 @@ export async function main(argv: string[]): Promise<number> {
       case 'snapshot':
         await runSnapshot(cmd);
         break;
+      case 'profiles':
+      case 'history':
+      case 'apply':
+      case 'undo': {
+        const profiles = await import('./profiles');
+        const io = profiles.processIo(write);
+        return await profiles.withCore((call) => {
+          if (cmd.command === 'apply') return profiles.runApply(cmd, call, io);
+          if (cmd.command === 'undo') return profiles.runUndo(call, io);
+          return profiles.runProfiles(cmd, call, io);
+        });
+      }
     }
     return 0;
   } catch (error) {

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TCP_STATES, type TcpState } from '../../shared/model';
+import { parseProfileSpec, PRESETS, PROFILE_LIMITS } from '../../shared/profiles';
 
 /** A mistake in how the command was called: printed with the usage hint, exit code 2. */
 export class UsageError extends Error {}
@@ -22,7 +23,25 @@ export interface ServeCommand {
   allowApply: boolean;
 }
 
-export type Command = SnapshotCommand | ServeCommand | { command: 'help' };
+/** `idlewatch profiles` and `idlewatch history`. */
+export interface ListCommand {
+  command: 'profiles' | 'history';
+  json: boolean;
+}
+
+export interface ApplyCommand {
+  command: 'apply';
+  /** A profile id (`server`, `custom:db`) or values (`600/60/5`, already range-checked here). */
+  profile: string;
+  persist: boolean;
+  dryRun: boolean;
+  /** Do not ask, even in a terminal. */
+  yes: boolean;
+}
+
+export type Command = SnapshotCommand | ServeCommand | ListCommand | ApplyCommand | { command: 'undo' } | { command: 'help' };
+
+const limits = (field: keyof typeof PROFILE_LIMITS) => `${PROFILE_LIMITS[field].min}-${PROFILE_LIMITS[field].max}`;
 
 export const USAGE = `Usage: idlewatch <command> [options]
 
@@ -30,6 +49,13 @@ Commands:
   snapshot               Print every TCP connection with its keepalive projection
   serve                  Serve the app to a browser (for headless servers), on loopback with a token
   start                  Open the desktop app; without Electron or a display, serve instead
+  profiles               Keepalive profiles, the values in force now and after the next boot
+  apply PROFILE          Apply a keepalive profile: a preset, a saved custom:NAME, or
+                         TIME/INTERVAL/PROBES in seconds such as 600/60/5
+                         (time ${limits('timeSec')}, interval ${limits('intervalSec')}, probes ${limits('probes')}).
+                         Presets: ${PRESETS.map((p) => p.id).join(', ')}
+  undo                   Restore what was in force before the last apply
+  history                Every apply and undo: when, who, before, after, result
   help                   Show this help
 
 Options for snapshot:
@@ -44,6 +70,19 @@ Options for serve and start:
                          the app to the network; the token is still required.
   --allow-apply          Let the browser apply keepalive settings (privileged methods);
                          without it browser mode can watch and steer polling only.
+
+Options for profiles and history:
+  --json                 One JSON document instead of text
+
+Options for apply:
+  --persist              Also write the values for the next boot (the default)
+  --no-persist           Change the running values only
+  --dry-run              Show the changes and what they do to the open connections; change nothing
+  --yes                  Do not ask for confirmation (it is asked only in a terminal)
+
+apply and undo change the system: as root they run at once, otherwise through pkexec
+(polkit asks for authorization). Exit status: 0 done, 1 failed or refused (nothing
+changed), 2 bad usage.
 `;
 
 /** A whole number of seconds within [min, max]; anything else is a UsageError naming the option. */
@@ -88,10 +127,61 @@ function parseServe(command: 'serve' | 'start', rest: string[]): ServeCommand {
   return { command, host: bindAddress(values.host), port, allowApply: values['allow-apply'] ?? false };
 }
 
+/** A profile as typed: values are range-checked here (naming the field and its range); an id is looked up by the core. */
+function profileArgument(text: string): string {
+  if (/^\d/.test(text)) {
+    const spec = parseProfileSpec(text);
+    if (!spec.ok) throw new UsageError(`PROFILE: ${spec.error}`);
+    return text;
+  }
+  if (!/^[a-z0-9][a-z0-9:-]{0,63}$/.test(text)) {
+    throw new UsageError(`PROFILE "${text.slice(0, 40)}" is neither a profile name (such as server or custom:db) nor TIME/INTERVAL/PROBES such as 600/60/5`);
+  }
+  return text;
+}
+
+function parseApply(rest: string[]): ApplyCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        persist: { type: 'boolean' },
+        'no-persist': { type: 'boolean' },
+        'dry-run': { type: 'boolean', default: false },
+        yes: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length === 0) throw new UsageError('apply needs a PROFILE: a preset such as server, custom:NAME, or TIME/INTERVAL/PROBES such as 600/60/5');
+  if (positionals.length > 1) throw new UsageError(`apply takes one PROFILE, got ${positionals.length}: ${positionals.map((p) => `"${p.slice(0, 20)}"`).join(' ')}`);
+  if (values.persist && values['no-persist']) throw new UsageError('--persist and --no-persist contradict each other: give one');
+  return {
+    command: 'apply',
+    profile: profileArgument(positionals[0]!),
+    persist: !values['no-persist'],
+    dryRun: values['dry-run'] ?? false,
+    yes: values.yes ?? false,
+  };
+}
+
 export function parseCommand(argv: string[]): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command === 'serve' || command === 'start') return parseServe(command, rest);
+  if (command === 'profiles' || command === 'history') {
+    return { command, json: strictArgs(rest, { json: { type: 'boolean', default: false } }).json ?? false };
+  }
+  if (command === 'apply') return parseApply(rest);
+  if (command === 'undo') {
+    strictArgs(rest, {});
+    return { command: 'undo' };
+  }
   if (command !== 'snapshot') throw new UsageError(`unknown command "${command}"`);
   const values = strictArgs(rest, {
     json: { type: 'boolean', default: false },

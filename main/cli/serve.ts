@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { browserPolicy } from '../core/dispatcher';
 import { preferencesFile, defaultConfigDir } from '../core/preferences-file';
 import { createIdlewatchService } from '../core/service';
 import { createPlatformAdapter } from '../platform/index';
@@ -22,7 +23,10 @@ export async function runServe(options: { host: string; port: number; allowApply
   if (!existsSync(join(dir, 'index.html'))) {
     throw new Error(`the UI is not built (${dir} is missing): run \`npm run build\` first.`);
   }
-  const service = await createIdlewatchService(createPlatformAdapter(), preferencesFile(join(defaultConfigDir(), 'preferences.json')));
+  // The server's dispatcher enforces browser mode's policy; the service says it in ProfilesView.apply.
+  const service = await createIdlewatchService(createPlatformAdapter(), preferencesFile(join(defaultConfigDir(), 'preferences.json')), {
+    policy: browserPolicy({ allowApply: options.allowApply }),
+  });
   const server = await startServer({ ...options, rendererDir: dir, service }).catch(async (error: Error) => {
     await service.close();
     throw new Error(`cannot listen on ${options.host}:${options.port}: ${error.message}`);

@@ -1,5 +1,5 @@
 import type { PollState, SnapshotDelta, SnapshotHead, SnapshotView } from '../../shared/api/contract';
-import type { HostInfo } from '../../shared/model';
+import type { EffectiveKeepalive, HostInfo, SocketFacts } from '../../shared/model';
 import type { PlatformAdapter } from '../../shared/platform-adapter';
 import type { IdleRule } from '../../shared/rules';
 import { diffSnapshot, type KnownConnection } from '../../shared/snapshot-delta';
@@ -29,8 +29,21 @@ export interface PollerOptions {
  * changing it cannot starve polling. A poll that overruns its interval is reported as late at
  * once, so a UI can say its data is getting stale while the poll is still under way.
  */
+/** Two readings of one timer's expiry within this are the same armed timer (a dump may place it a jiffy off). */
+const SAME_TIMER_MS = 10;
+
+const sameValues = (a: EffectiveKeepalive, b: EffectiveKeepalive) =>
+  a === b || (a.timeSec === b.timeSec && a.intervalSec === b.intervalSec && a.probes === b.probes && a.userTimeoutMs === b.userTimeoutMs);
+
 export class Poller {
   private known = new Map<string, KnownConnection>();
+  /**
+   * Per connection: the values its keepalive timer was armed under, kept while that same timer is
+   * armed and the values governing the socket have changed since (an apply lowered
+   * tcp_keepalive_time). The kernel keeps such a timer's expiry and wheel level; only its next
+   * firing uses the new values (KEEPALIVE.md §1.1).
+   */
+  private armedUnder = new Map<string, EffectiveKeepalive>();
   private head: SnapshotHead | null = null;
   private seq = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -111,6 +124,15 @@ export class Poller {
     return this.polling;
   }
 
+  /**
+   * A poll that starts after this call, even if one is under way (it may have read the settings
+   * before they changed): after an apply, banners and countdowns must show the new values.
+   */
+  async pollFresh(): Promise<void> {
+    if (this.polling) await this.polling;
+    return this.pollOnce();
+  }
+
   /** Stops polling and releases the adapter. Safe to call more than once. */
   stop(): void {
     if (this.running) this.pause();
@@ -143,7 +165,25 @@ export class Poller {
       this.on.state(this.state());
     }, this.intervalMs);
     try {
-      const snapshot = await takeSnapshot(this.adapter, { rules: this.rules, host: await this.options.host() });
+      const armedUnder = new Map<string, EffectiveKeepalive>();
+      const armedWith = (facts: SocketFacts, effective: EffectiveKeepalive) => {
+        const previous = this.known.get(facts.id)?.connection;
+        const sameTimer =
+          previous !== undefined &&
+          facts.timer === 'keepalive' &&
+          previous.timer === 'keepalive' &&
+          facts.timerExpiresAt !== null &&
+          previous.timerExpiresAt !== null &&
+          Math.abs(facts.timerExpiresAt - previous.timerExpiresAt) <= SAME_TIMER_MS;
+        if (!sameTimer) return undefined;
+        // The same timer as at the last poll: armed under what governed the socket then (or before).
+        const armed = this.armedUnder.get(facts.id) ?? previous.effective;
+        if (sameValues(armed, effective)) return undefined;
+        armedUnder.set(facts.id, armed);
+        return armed;
+      };
+      const snapshot = await takeSnapshot(this.adapter, { rules: this.rules, host: await this.options.host(), armedWith });
+      this.armedUnder = armedUnder;
       const { connections, schema: _schema, ...rest } = snapshot;
       const baseSeq = this.seq;
       this.seq += 1;

@@ -2,10 +2,11 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { homedir } from 'node:os';
 import { z } from 'zod';
-import { IdleRulesSchema, PollIntervalMsSchema } from '../../shared/api/schemas';
+import { CustomProfilesSchema, IdleRulesSchema, PollIntervalMsSchema } from '../../shared/api/schemas';
 import type { Preferences, PreferencesStore } from './service';
 
-const PreferencesSchema = z.object({ pollIntervalMs: PollIntervalMsSchema, rules: IdleRulesSchema });
+// `profiles` came later: a file without it still loads (it defaults to none).
+const PreferencesSchema = z.object({ pollIntervalMs: PollIntervalMsSchema, rules: IdleRulesSchema, profiles: CustomProfilesSchema.optional() });
 
 /** ~/.config/idlewatch (XDG_CONFIG_HOME respected): where browser mode keeps its preferences. */
 export function defaultConfigDir(): string {
@@ -21,7 +22,7 @@ export function preferencesFile(path: string): PreferencesStore {
     async load() {
       try {
         const parsed = PreferencesSchema.safeParse(JSON.parse(await readFile(path, 'utf8')));
-        return parsed.success ? (parsed.data as Preferences) : null;
+        return parsed.success ? (parsed.data as Partial<Preferences>) : null;
       } catch {
         return null;
       }

@@ -1,22 +1,43 @@
 import { EventEmitter } from 'node:events';
-import type { EventName, EventPayload, IdlewatchApi, Subscribe } from '../../shared/api/contract';
+import { METHOD_CAPABILITIES } from '../../shared/api/channels';
+import type { CustomProfile, EventName, EventPayload, IdlewatchApi, Subscribe } from '../../shared/api/contract';
 import type { HostInfo } from '../../shared/model';
 import type { PlatformAdapter } from '../../shared/platform-adapter';
 import type { IdleRule } from '../../shared/rules';
+import { DESKTOP_POLICY, type TransportPolicy } from './dispatcher';
 import { Poller } from './poller';
+import { createProfilesCore } from './profiles';
 
 /** What the service remembers between runs (where, the host decides: Electron's userData, or ~/.config). */
 export interface Preferences {
   pollIntervalMs: number;
   rules: IdleRule[];
+  /** Saved custom keepalive profiles (presets ship with the code). */
+  profiles: CustomProfile[];
 }
 
 export interface PreferencesStore {
-  load(): Promise<Preferences | null>;
+  /** What was stored; a field missing (a file from an older version) takes its default. */
+  load(): Promise<Partial<Preferences> | null>;
   save(preferences: Preferences): Promise<void>;
 }
 
-export const DEFAULT_PREFERENCES: Preferences = { pollIntervalMs: 2000, rules: [] };
+export const DEFAULT_PREFERENCES: Preferences = { pollIntervalMs: 2000, rules: [], profiles: [] };
+
+export interface ServiceOptions {
+  /**
+   * The policy of the one transport this service serves (DESKTOP_POLICY by default). The
+   * dispatcher enforces it; the service only says it, in ProfilesView.apply, so a UI can show
+   * why Apply is disabled in results and in pushed events alike.
+   */
+  policy?: TransportPolicy;
+}
+
+/** Why a transport's callers cannot apply, or null: from its policy, in the words shown beside the disabled button. */
+export function applyRefusal(policy: TransportPolicy): string | null {
+  if (policy.allows.has(METHOD_CAPABILITIES.applyProfile)) return null;
+  return `Applying is off in ${policy.name}${policy.privilegedHint ? `: ${policy.privilegedHint}` : ''}.`;
+}
 
 /** A burst of changes (a slider dragged, a client calling in a loop) becomes one write. */
 export const PREFERENCES_WRITE_DELAY_MS = 500;
@@ -69,9 +90,13 @@ function coalescedWriter(store: PreferencesStore, delayMs: number) {
  * Transports reach `api` only through the dispatcher (main/core/dispatcher.ts), which validates
  * arguments and rights first. The service owns the adapter and closes it.
  */
-export async function createIdlewatchService(adapter: PlatformAdapter, store: PreferencesStore): Promise<IdlewatchService> {
+export async function createIdlewatchService(adapter: PlatformAdapter, store: PreferencesStore, options: ServiceOptions = {}): Promise<IdlewatchService> {
   const stored = await store.load().catch(() => null);
-  const preferences: Preferences = { ...DEFAULT_PREFERENCES, ...(stored ?? {}) };
+  const preferences: Preferences = {
+    pollIntervalMs: stored?.pollIntervalMs ?? DEFAULT_PREFERENCES.pollIntervalMs,
+    rules: stored?.rules ?? DEFAULT_PREFERENCES.rules,
+    profiles: stored?.profiles ?? DEFAULT_PREFERENCES.profiles,
+  };
   const writer = coalescedWriter(store, PREFERENCES_WRITE_DELAY_MS);
   if (stored) writer.loaded(preferences);
   const events = new EventEmitter();
@@ -101,6 +126,22 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
   );
   poller.start();
 
+  const profiles = createProfilesCore({
+    adapter,
+    customProfiles: () => preferences.profiles,
+    saveCustomProfiles: (saved) => {
+      preferences.profiles = saved;
+      writer.save(preferences);
+    },
+    rules: () => preferences.rules,
+    snapshot: () => poller.snapshot(),
+    pollNow: () => poller.pollFresh(),
+    emit: (view) => emit('profiles', view),
+    transportRefusal: applyRefusal(options.policy ?? DESKTOP_POLICY),
+  });
+  // In the background: start-up does not wait; an apply does (profiles.ts).
+  void profiles.recoverAtStart();
+
   const api: IdlewatchApi = {
     getSnapshot: () => poller.snapshot(),
     getPollState: async () => poller.state(),
@@ -125,6 +166,11 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
       writer.save(preferences);
       return rules;
     },
+    getProfiles: profiles.getProfiles,
+    saveProfiles: profiles.saveProfiles,
+    previewProfile: profiles.previewProfile,
+    applyProfile: profiles.applyProfile,
+    undoLastApply: profiles.undoLastApply,
   };
 
   const subscribe: Subscribe = (event, listener) => {

@@ -1,4 +1,4 @@
-import type { Connection, HostInfo, Snapshot } from '../../shared/model';
+import type { Connection, EffectiveKeepalive, HostInfo, Snapshot, SocketFacts } from '../../shared/model';
 import type { NamespaceRef, PlatformAdapter } from '../../shared/platform-adapter';
 import { projectConnection } from '../../shared/projection/project';
 import { compileRules, type IdleRule } from '../../shared/rules';
@@ -10,6 +10,8 @@ export interface SnapshotOptions {
   namespace?: NamespaceRef;
   /** The host as already described (the service describes it once); read afresh when absent. */
   host?: HostInfo;
+  /** The values each armed keepalive timer was armed under, where settings changed since (the poller knows). */
+  armedWith?: (facts: SocketFacts, effective: EffectiveKeepalive) => EffectiveKeepalive | undefined;
 }
 
 /** Reads one namespace's socket table and settings once, and projects every connection with the adapter's projector. */
@@ -25,6 +27,7 @@ export async function takeSnapshot(adapter: PlatformAdapter, options: SnapshotOp
     clock: table.clock,
     projector: adapter.projector,
     rules: compileRules(options.rules),
+    armedWith: options.armedWith,
   };
   // Extends each fact object in place: at 100k sockets, copying into fresh objects doubled the
   // snapshot's time and memory.

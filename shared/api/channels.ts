@@ -23,13 +23,23 @@ export const METHOD_CAPABILITIES = {
   resumePolling: 'control',
   getRules: 'read',
   setRules: 'control',
+  /** Presets, custom profiles, the settings in force now and after the next boot, history. */
+  getProfiles: 'read',
+  /** Replaces the saved custom profiles. */
+  saveProfiles: 'control',
+  /** What a profile would do to every live connection; changes nothing. */
+  previewProfile: 'read',
+  /** Changes the kernel's keepalive settings (through the elevated helper). */
+  applyProfile: 'privileged',
+  /** Restores what was in force before the last apply. */
+  undoLastApply: 'privileged',
 } as const satisfies Record<string, Capability>;
 
 export type MethodName = keyof typeof METHOD_CAPABILITIES;
 export const METHOD_NAMES = Object.keys(METHOD_CAPABILITIES) as MethodName[];
 
 /** Events the core pushes. */
-export const EVENT_NAMES = ['delta', 'pollState', 'error'] as const;
+export const EVENT_NAMES = ['delta', 'pollState', 'error', 'profiles'] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
 export function isMethodName(name: unknown): name is MethodName {

@@ -9,6 +9,12 @@ import type { EventName, MethodName } from './channels';
 import { ApiFailure } from './result';
 import {
   ApiErrorSchema,
+  ApplyOptionsSchema,
+  ApplyResultSchema,
+  CustomProfilesSchema,
+  PreviewSchema,
+  ProfileRefSchema,
+  ProfilesViewSchema,
   IdleRulesSchema,
   PollIntervalMsSchema,
   PollStateSchema,
@@ -32,6 +38,22 @@ export const METHODS = {
   getRules: { args: z.tuple([]), result: IdleRulesSchema },
   /** Replaces the idle-timeout rules; the next poll projects with them. */
   setRules: { args: z.tuple([IdleRulesSchema]), result: IdleRulesSchema },
+  getProfiles: { args: z.tuple([]), result: ProfilesViewSchema },
+  saveProfiles: { args: z.tuple([CustomProfilesSchema]), result: ProfilesViewSchema },
+  previewProfile: { args: z.tuple([ProfileRefSchema]), result: PreviewSchema },
+  /**
+   * Applies a profile (persisting it when `persist`) through the elevated helper. A request that
+   * cannot become an attempt fails: 'bad-request' for an unknown profile or a value out of the
+   * kernel's range (the message names the field and its range), 'forbidden' for a transport that
+   * does not allow privileged methods. Every attempt answers `{ entry, view }`, whatever became
+   * of it: entry.outcome is 'applied', 'rolled-back', 'failed', or 'refused' (the elevation was
+   * dismissed or not authorized, pkexec or the helper is missing) — nothing changed unless
+   * 'applied' or 'failed', and entry.message says what happened, on a refusal with the exact root
+   * command that would do it. Refusals are listed in the history of the running session.
+   */
+  applyProfile: { args: z.tuple([ProfileRefSchema, ApplyOptionsSchema]), result: ApplyResultSchema },
+  /** Restores what was in force before the last apply; outcomes as for applyProfile. */
+  undoLastApply: { args: z.tuple([]), result: ApplyResultSchema },
 } as const satisfies { [M in MethodName]: MethodSpec };
 
 /** Events the core pushes, with their payload schemas. */
@@ -41,6 +63,8 @@ export const EVENTS = {
   pollState: PollStateSchema,
   /** A poll failed; polling goes on. */
   error: ApiErrorSchema,
+  /** Profiles, settings in force and history changed (an apply, an undo, saved profiles). */
+  profiles: ProfilesViewSchema,
 } as const satisfies { [E in EventName]: z.ZodType };
 
 export type MethodArgs<M extends MethodName> = z.infer<(typeof METHODS)[M]['args']>;
@@ -69,7 +93,7 @@ export function parseArgs<M extends MethodName>(method: M, raw: unknown): Method
   return parsed.data as MethodArgs<M>;
 }
 
-export type { SnapshotDelta, SnapshotView, PollState, SnapshotHead } from './schemas';
+export type { SnapshotDelta, SnapshotView, PollState, SnapshotHead, ProfilesView, Preview, ApplyResult, HistoryEntry, CustomProfile } from './schemas';
 export type { ApiError, Result } from './result';
 export type { Capability, EventName, MethodName } from './channels';
 export { ApiFailure, fromResult, toResult } from './result';

@@ -13,6 +13,7 @@ import {
   NamespaceSchema,
 } from '../model/schemas';
 import { hasControls } from '../labels';
+import { PROFILE_LIMITS, type ProfileField } from '../profiles';
 import { parseCidr, type IdleRule } from '../rules';
 import { ERROR_CODES, type ApiError } from './result';
 
@@ -106,3 +107,151 @@ const sameRule: Same<z.infer<typeof IdleRuleSchema>, IdleRule> = true;
 const sameError: Same<z.infer<typeof ApiErrorSchema>, ApiError> = true;
 void sameRule;
 void sameError;
+
+// ---- Keepalive profiles (shared/profiles.ts holds the presets and the limits) ----
+
+const keepaliveField = (field: ProfileField) =>
+  z
+    .number()
+    .int(`${PROFILE_LIMITS[field].label} must be a whole number`)
+    .min(PROFILE_LIMITS[field].min)
+    .max(PROFILE_LIMITS[field].max);
+
+export const KeepaliveValuesSchema = z.object({
+  timeSec: keepaliveField('timeSec'),
+  intervalSec: keepaliveField('intervalSec'),
+  probes: keepaliveField('probes'),
+});
+
+/**
+ * Values as read from the system (in force, before and after a change): whole and non-negative,
+ * but not bounded by what a profile may set — the sysctls take more (tcp_keepalive_time = 86400
+ * is valid to the kernel), and what is read must be shown as read.
+ */
+export const KeepaliveReadSchema = z.object({
+  timeSec: z.number().int().min(0),
+  intervalSec: z.number().int().min(0),
+  probes: z.number().int().min(0),
+});
+
+/** A saved custom profile (presets are not saved: they ship with the code). */
+export const CustomProfileSchema = KeepaliveValuesSchema.extend({
+  id: z.string().regex(/^custom:[a-z0-9-]{1,40}$/, 'a custom profile id is custom: and a slug'),
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(60)
+    .refine((name) => !hasControls(name), 'no control or bidirectional characters in a profile name'),
+  rationale: z.string().max(200).refine((text) => !hasControls(text), 'no control characters'),
+  builtIn: z.literal(false),
+}).strict();
+
+export const CustomProfilesSchema = z
+  .array(CustomProfileSchema)
+  .max(100)
+  .refine((profiles) => new Set(profiles.map((p) => p.id)).size === profiles.length, 'profile ids must be unique');
+
+export const ProfileSchema = KeepaliveValuesSchema.extend({
+  id: z.string().min(1).max(64),
+  name: z.string().max(60),
+  rationale: z.string().max(200),
+  builtIn: z.boolean(),
+});
+
+/** A profile by id (`server`, `custom:db`) or by spec (`600/60/5`); resolved and range-checked by the core. */
+export const ProfileRefSchema = z.string().trim().min(1).max(64);
+
+export const ApplyOptionsSchema = z.object({ persist: z.boolean() }).strict();
+
+/** What the settings will be after the next boot, worked out from the sysctl.d files the way systemd-sysctl and procps read them. */
+export const BootSettingsSchema = z.object({
+  /** null for a value no file sets (the kernel default applies). */
+  timeSec: z.number().int().nullable(),
+  intervalSec: z.number().int().nullable(),
+  probes: z.number().int().nullable(),
+  /** Idlewatch's drop-in, when there is one. */
+  dropIn: z.string().nullable(),
+  /** Files that set a keepalive key after ours and win at boot, by path, with the key. */
+  overriddenBy: z.array(z.object({ path: z.string(), key: z.string(), value: z.number() })),
+});
+
+export const HistoryEntrySchema = z.object({
+  at: epochMs,
+  user: z.string().max(256),
+  action: z.enum(['apply', 'undo']),
+  /** The profile's id or spec, for an apply. */
+  profile: z.string().max(64).nullable(),
+  before: KeepaliveReadSchema.nullable(),
+  after: KeepaliveReadSchema.nullable(),
+  persisted: z.boolean(),
+  outcome: z.enum(['applied', 'rolled-back', 'refused', 'failed']),
+  message: z.string().max(2000),
+});
+
+export const ProfilesViewSchema = z.object({
+  presets: z.array(ProfileSchema),
+  custom: CustomProfilesSchema,
+  /** The three values in force now, in the namespace Idlewatch runs in. */
+  inForce: KeepaliveReadSchema.nullable(),
+  afterBoot: BootSettingsSchema.nullable(),
+  /** In force now differs from what the next boot will set. */
+  drift: z.boolean(),
+  /** Whether this transport and machine can apply, and if not, why (shown beside the disabled button). */
+  apply: z.object({ available: z.boolean(), reason: z.string().nullable() }),
+  /** Applies and undos, newest first. */
+  history: z.array(HistoryEntrySchema).max(200),
+});
+
+/** One setting, current → new. */
+export const SettingChangeSchema = z.object({ field: z.enum(['timeSec', 'intervalSec', 'probes']), key: z.string(), from: z.number(), to: z.number() });
+
+/** One live connection's projection today and under the profile. */
+export const WhatIfRowSchema = z.object({
+  id: z.string(),
+  now: z.object({ nextProbeAt: epochMs.nullable(), dropAt: epochMs.nullable(), dropReason: z.string().nullable(), atRisk: z.boolean() }),
+  after: z.object({ nextProbeAt: epochMs.nullable(), dropAt: epochMs.nullable(), dropReason: z.string().nullable(), atRisk: z.boolean() }),
+  /**
+   * own-settings: the socket overrides the values, the profile does not reach it;
+   * armed-timer: its keepalive timer is already armed and keeps its expiry, the new values apply from its next firing;
+   * unchanged: keepalive is off or not applicable; null: follows the new values.
+   */
+  note: z.enum(['own-settings', 'armed-timer', 'unchanged']).nullable(),
+});
+
+export const PreviewSchema = z.object({
+  profile: ProfileSchema,
+  changes: z.array(SettingChangeSchema),
+  rows: z.array(WhatIfRowSchema),
+  summary: z.object({
+    connections: z.number().int(),
+    /** At risk from a middlebox/application rule today, safe after. */
+    saved: z.number().int(),
+    /** Safe today, at risk after. */
+    newlyAtRisk: z.number().int(),
+    /** Sockets with their own keepalive values: not affected. */
+    ownSettings: z.number().int(),
+    /** Sockets whose armed timer keeps its expiry: the change reaches them at its next firing. */
+    armedTimer: z.number().int(),
+    /** Silent-peer detection after the last packet, today and after. */
+    detectionNowMs: z.number(),
+    detectionAfterMs: z.number(),
+  }),
+  /** Plain words: detection time, which rules and known middleboxes the profile keeps alive. */
+  explanation: z.array(z.string()),
+});
+
+export const ApplyResultSchema = z.object({
+  entry: HistoryEntrySchema,
+  view: ProfilesViewSchema,
+});
+
+export type KeepaliveValuesWire = z.infer<typeof KeepaliveValuesSchema>;
+export type CustomProfile = z.infer<typeof CustomProfileSchema>;
+export type BootSettings = z.infer<typeof BootSettingsSchema>;
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+export type ProfilesView = z.infer<typeof ProfilesViewSchema>;
+export type SettingChange = z.infer<typeof SettingChangeSchema>;
+export type WhatIfRow = z.infer<typeof WhatIfRowSchema>;
+export type Preview = z.infer<typeof PreviewSchema>;
+export type ApplyResult = z.infer<typeof ApplyResultSchema>;

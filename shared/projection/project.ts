@@ -16,6 +16,11 @@ export interface ProjectionContext {
   projector: Projector;
   /** Idle-timeout rules of middleboxes and applications (compileRules); empty = none assumed. */
   rules: readonly CompiledRule[];
+  /**
+   * The values a socket's armed keepalive timer was armed under, when settings changed since:
+   * the timer keeps its expiry and its wheel level (the poller remembers them, main/core/poller.ts).
+   */
+  armedWith?: (facts: SocketFacts, effective: EffectiveKeepalive) => EffectiveKeepalive | undefined;
 }
 
 /** SO_KEEPALIVE as read from the socket, else inferred: a connected socket with it on has the keepalive timer armed. */
@@ -57,7 +62,7 @@ export function projectConnection(facts: SocketFacts, ctx: ProjectionContext): P
   const { projector } = ctx;
   const effective = projector.effective(facts, ctx.settings);
   const none = noDrop(effective, projector.precision(ctx.clock));
-  const kernel = projector.kernel(facts, ctx, effective);
+  const kernel = projector.kernel(facts, ctx, effective, ctx.armedWith?.(facts, effective));
   const projection: Projection = kernel
     ? {
         ...none,

@@ -61,8 +61,9 @@ describe('the Linux adapter and settings', () => {
     await expect(adapter.listSockets('4026531840999')).rejects.toMatchObject({ code: 'unsupported' });
   });
 
-  it('says plainly that applying settings comes with profiles, changing nothing', async () => {
-    await expect(adapter.applySettings(expected({ timeSec: 900 }))).rejects.toMatchObject({ code: 'unsupported' });
-    expect(readSysctl('net.ipv4.tcp_keepalive_time')).toBe('600');
+  it('says truthfully whether it can apply: its capability is what applyAvailability answers, with a reason when not', () => {
+    const availability = adapter.applyAvailability();
+    expect(adapter.capabilities.apply).toBe(availability.available);
+    if (!availability.available) expect(availability.reason).toMatch(/sudo idlewatch apply/);
   });
 });

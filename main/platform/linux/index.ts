@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { gunzipSync } from 'node:zlib';
@@ -6,20 +7,27 @@ import { ApiFailure } from '../../../shared/api/result';
 import { linuxProjector } from '../../../shared/projection/linux/linux-projector';
 import type {
   AdapterCapabilities,
-  AppliedChange,
+  ApplyAvailability,
+  ApplyOptions,
+  KeepaliveChange,
+  KeepaliveRecord,
   NamespaceRef,
-  PersistedSettings,
   PlatformAdapter,
   SocketTable,
   Verification,
 } from '../../../shared/platform-adapter';
+import type { BootSettings } from '../../../shared/api/schemas';
+import type { KeepaliveValues } from '../../../shared/profiles';
+import { HISTORY_FILE, JOURNAL_FILE, KeepaliveElevation, type ElevationOptions, type HelperRequest, type HelperRun } from './elevation';
 import { describeLinuxHost, describeLinuxNetwork } from './host';
 import { inferHz, jiffiesOffset, parseKernelConfigHz, parseTimerList } from './kernel-clock';
 import { currentNamespace } from './namespace';
 import { dumpTime, toSocketFacts, type DumpTime } from './socket-facts';
 import { SockdiagReader } from './sockdiag-output';
 import { SockdiagProcess } from './sockdiag-process';
+import { parseHistory, parsePasswd } from './keepalive-helper-output';
 import { KEEPALIVE_SYSCTLS, readKeepaliveSettings } from './sysctl';
+import { readBootSettings } from './sysctl-files';
 
 interface ClockBasis {
   hz: number;
@@ -72,19 +80,42 @@ function unsupportedNamespace(ref: string): ApiFailure {
   return new ApiFailure('unsupported', `reading network namespace ${ref} is not supported yet: Idlewatch reads the namespace it runs in`);
 }
 
+const sameValues = (a: KeepaliveValues | null, b: KeepaliveValues | null) =>
+  a !== null && b !== null && a.timeSec === b.timeSec && a.intervalSec === b.intervalSec && a.probes === b.probes;
+
+/** uid → user name from /etc/passwd; "uid N" for one it does not list (NSS-only users). */
+async function userNamer(): Promise<(uid: number) => string> {
+  const names = parsePasswd((await readText('/etc/passwd')) ?? '');
+  return (uid) => names.get(uid) ?? `uid ${uid}`;
+}
+
+export interface LinuxAdapterOptions {
+  /** Tests take the pkexec route with a stand-in; production passes nothing. */
+  elevation?: ElevationOptions;
+}
+
 export class LinuxAdapter implements PlatformAdapter {
   readonly os = 'linux';
   readonly projector = linuxProjector;
-  readonly capabilities: AdapterCapabilities = {
-    // pidfd_getfd on other users' processes needs root (KEEPALIVE.md §1.3).
-    perSocketOptions: process.getuid?.() === 0,
-    timers: true,
-    namespaces: false,
-    apply: false,
-  };
+  private readonly elevation: KeepaliveElevation;
   private sockdiag: SockdiagProcess | null = null;
   private clockBasis: Promise<ClockBasis> | null = null;
   private namespace: Promise<NetworkNamespace> | null = null;
+
+  constructor(options: LinuxAdapterOptions = {}) {
+    this.elevation = new KeepaliveElevation(options.elevation);
+  }
+
+  /** Asked afresh each time: `apply` follows the helper being built or installed while running. */
+  get capabilities(): AdapterCapabilities {
+    return {
+      // pidfd_getfd on other users' processes needs root (KEEPALIVE.md §1.3).
+      perSocketOptions: process.getuid?.() === 0,
+      timers: true,
+      namespaces: false,
+      apply: this.elevation.availability().available,
+    };
+  }
 
   async listNamespaces(): Promise<NetworkNamespace[]> {
     return [await this.resolve('current')];
@@ -146,18 +177,64 @@ export class LinuxAdapter implements PlatformAdapter {
     return { ok: mismatches.length === 0, read, mismatches };
   }
 
-  // Declared by the adapter interface for keepalive profiles; the elevated helper that does them
-  // comes with that feature (issue 7). Until then they say so rather than pretend.
-  async readPersistedSettings(): Promise<PersistedSettings> {
-    throw new ApiFailure('unsupported', 'reading persisted settings comes with keepalive profiles');
+  applyAvailability(): ApplyAvailability {
+    return this.elevation.availability();
   }
 
-  async applySettings(_settings: KeepaliveSettings, _namespace?: NamespaceRef): Promise<AppliedChange> {
-    throw new ApiFailure('unsupported', 'applying settings comes with keepalive profiles');
+  async applyKeepalive(values: KeepaliveValues, options: ApplyOptions): Promise<KeepaliveChange> {
+    const request: HelperRequest = { verb: 'apply', values, persist: options.persist };
+    return this.change(request, await this.elevation.run(request, options.rootCommand), options.persist);
   }
 
-  async restoreSettings(_change: AppliedChange): Promise<void> {
-    throw new ApiFailure('unsupported', 'restoring settings comes with keepalive profiles');
+  async undoKeepalive(options: Pick<ApplyOptions, 'rootCommand'> = {}): Promise<KeepaliveChange> {
+    const request: HelperRequest = { verb: 'undo' };
+    const run = await this.elevation.run(request, options.rootCommand);
+    // Whether the undo touched the persisted file (restored or removed it) is in the helper's
+    // record of it, not in its output (`D -` is both "removed" and "untouched").
+    const recorded = run.outcome === 'applied' ? (await this.readHistory()).at(-1) : undefined;
+    const persisted = recorded?.action === 'undo' && sameValues(recorded.before, run.output.before) ? recorded.persisted : false;
+    return this.change(request, run, persisted);
+  }
+
+  /**
+   * Only as root: recovery must not prompt anyone at start. (Every verb of the helper recovers
+   * first anyway, so an apply through pkexec recovers too.)
+   */
+  async recoverInterruptedApply(): Promise<KeepaliveChange | null> {
+    if (!this.elevation.isRoot || !existsSync(JOURNAL_FILE)) return null;
+    const request: HelperRequest = { verb: 'recover' };
+    const run = await this.elevation.run(request);
+    if (run.outcome === 'applied' && run.output.rollbacks.length === 0) return null;
+    // The helper records the rollback in its history itself; this says it happened.
+    const change = await this.change(request, run, false);
+    return { ...change, outcome: run.outcome === 'applied' ? 'rolled-back' : run.outcome };
+  }
+
+  readBootSettings(): Promise<BootSettings> {
+    return readBootSettings();
+  }
+
+  async readHistory(): Promise<KeepaliveRecord[]> {
+    const text = await readText(HISTORY_FILE);
+    if (text === null) return [];
+    const name = await userNamer();
+    return parseHistory(text).map(({ uid, ...record }) => ({ ...record, user: name(uid) }));
+  }
+
+  private async change(request: HelperRequest, run: HelperRun, persisted: boolean): Promise<KeepaliveChange> {
+    const name = await userNamer();
+    return {
+      at: Date.now(),
+      // The helper records PKEXEC_UID, which pkexec sets to this process's uid.
+      user: name(process.getuid?.() ?? -1),
+      action: request.verb === 'undo' ? 'undo' : 'apply',
+      before: run.output.before,
+      after: run.output.after,
+      persisted: run.outcome === 'applied' && persisted,
+      outcome: run.outcome,
+      message: run.message,
+      dropIn: run.output.dropIn,
+    };
   }
 
   close(): void {

@@ -16,9 +16,12 @@ import {
   type PollState,
   type SnapshotView,
 } from '../../../shared/api/contract';
+import { PRESETS } from '../../../shared/profiles';
 import type { IdleRule } from '../../../shared/rules';
 import type { Connection } from '../../../shared/model';
 import { connection as fixture } from '../../fixtures/connection';
+
+const custom = { id: 'custom:db', name: 'Database', timeSec: 300, intervalSec: 30, probes: 4, rationale: 'Before the DB proxy forgets.', builtIn: false };
 
 const rule: IdleRule = { id: 'nat', name: 'AWS NAT Gateway', kind: 'middlebox', idleTimeoutSec: 350, match: { remoteCidr: '10.0.0.0/8', remotePort: 5432 }, enabled: true };
 
@@ -50,6 +53,46 @@ const CASES: { [M in keyof typeof METHODS]: { good: unknown[][]; bad: unknown[][
       [Array.from({ length: 201 }, (_, i) => ({ ...rule, id: `r${i}` }))],
     ],
   },
+  getProfiles: { good: [[]], bad: [['server']] },
+  saveProfiles: {
+    good: [[[]], [[custom]], [[custom, { ...custom, id: 'custom:web', timeSec: 32767, probes: 255 }]]],
+    bad: [
+      [],
+      [custom],
+      [[{ ...PRESETS[1] }]],
+      [[{ ...custom, id: 'db' }]],
+      [[{ ...custom, id: 'custom:DB; rm -rf /' }]],
+      [[{ ...custom, timeSec: 0 }]],
+      [[{ ...custom, intervalSec: 32768 }]],
+      [[{ ...custom, probes: 256 }]],
+      [[{ ...custom, probes: 4.5 }]],
+      [[{ ...custom, timeSec: '300' }]],
+      [[{ ...custom, name: 'DB\x1b[2J' }]],
+      [[{ ...custom, builtIn: true }]],
+      [[{ ...custom, script: 'x' }]],
+      [[custom, custom]],
+      [[custom], 'extra'],
+    ],
+  },
+  // The core resolves a reference and range-checks values ('0/60/5' is its bad-request); the schema bounds its shape.
+  previewProfile: { good: [['server'], ['custom:db'], ['600/60/5'], ['0/60/5']], bad: [[], [''], ['   '], ['x'.repeat(65)], [600], [null], ['server', 'extra']] },
+  applyProfile: {
+    good: [['server', { persist: true }], ['600/60/5', { persist: false }], ['0/60/5', { persist: true }]],
+    bad: [
+      ['server'],
+      ['server', {}],
+      ['server', { persist: 'yes' }],
+      ['server', { persist: 1 }],
+      ['server', { persist: true, dryRun: true }],
+      ['server', { persist: true }, 'extra'],
+      [{ persist: true }],
+      [600, { persist: true }],
+      ['', { persist: true }],
+      ['x'.repeat(65), { persist: true }],
+      [],
+    ],
+  },
+  undoLastApply: { good: [[]], bad: [[true], ['server']] },
 };
 
 describe('API methods validate their arguments', () => {
@@ -89,6 +132,34 @@ const head = {
 const darwinHead = { ...head, settings: { os: 'darwin', keepIdleMs: 7_200_000, keepIntervalMs: 75_000, keepCount: 8, alwaysKeepalive: false }, clock: { kind: 'none' } };
 const windowsHead = { ...head, settings: { os: 'win32', keepAliveTimeMs: 7_200_000, keepAliveIntervalMs: 1000, probes: 10 }, clock: { kind: 'none' } };
 
+const values = { timeSec: 600, intervalSec: 60, probes: 5 };
+const entry = {
+  at: 1_700_000_000_000,
+  user: 'nobody',
+  action: 'apply',
+  profile: 'server',
+  before: { timeSec: 7200, intervalSec: 75, probes: 9 },
+  after: values,
+  persisted: true,
+  outcome: 'applied',
+  message: 'Applied 600/60/5 (was 7200/75/9); persisted in /etc/sysctl.d/99-zz-idlewatch-keepalive.conf.',
+};
+const profilesView = {
+  presets: [...PRESETS],
+  custom: [custom],
+  inForce: values,
+  afterBoot: {
+    timeSec: 600,
+    intervalSec: null,
+    probes: null,
+    dropIn: '/etc/sysctl.d/99-zz-idlewatch-keepalive.conf',
+    overriddenBy: [{ path: '/etc/sysctl.d/zzz-other.conf', key: 'net.ipv4.tcp_keepalive_time', value: 300 }],
+  },
+  drift: true,
+  apply: { available: false, reason: 'Applying is off in browser mode: start `idlewatch serve --allow-apply` to allow it.' },
+  history: [entry, { ...entry, action: 'undo', profile: null, outcome: 'refused', before: null, after: null, persisted: false }],
+};
+
 const EVENT_CASES: { [E in keyof typeof EVENTS]: { good: unknown[]; bad: unknown[] } } = {
   delta: {
     good: [
@@ -124,6 +195,24 @@ const EVENT_CASES: { [E in keyof typeof EVENTS]: { good: unknown[]; bad: unknown
   error: {
     good: [{ code: 'collector', message: 'netlink: Operation not permitted' }, { code: 'unsupported', message: 'not on this OS' }],
     bad: [{ code: 'oops', message: 'x' }, { message: 'no code' }],
+  },
+  profiles: {
+    good: [
+      profilesView,
+      { ...profilesView, inForce: null, afterBoot: null, drift: false, apply: { available: true, reason: null }, history: [] },
+      // The kernel takes a sysctl beyond what a profile may set (tcp_keepalive_time in jiffies): what is read is shown as read.
+      { ...profilesView, inForce: { timeSec: 86_400, intervalSec: 75, probes: 9 }, history: [{ ...entry, before: { timeSec: 86_400, intervalSec: 75, probes: 9 } }] },
+    ],
+    bad: [
+      { ...profilesView, apply: { available: 'no', reason: null } },
+      { ...profilesView, history: [{ ...entry, outcome: 'maybe' }] },
+      { ...profilesView, history: [{ ...entry, action: 'reboot' }] },
+      { ...profilesView, custom: [{ ...custom, id: 'server' }] },
+      { ...profilesView, afterBoot: { ...profilesView.afterBoot, overriddenBy: [{ path: '/etc/sysctl.conf' }] } },
+      { ...profilesView, inForce: { timeSec: -1, intervalSec: 75, probes: 9 } },
+      { ...profilesView, history: Array.from({ length: 201 }, () => entry) },
+      { ...profilesView, drift: undefined },
+    ],
   },
 };
 

@@ -59,3 +59,45 @@ describe('idlewatch serve options', () => {
     expect(() => parseCommand(argv)).toThrow(message);
   });
 });
+
+describe('idlewatch profiles, history, apply and undo options', () => {
+  it('profiles and history print text, or JSON with --json', () => {
+    expect(parseCommand(['profiles'])).toEqual({ command: 'profiles', json: false });
+    expect(parseCommand(['profiles', '--json'])).toEqual({ command: 'profiles', json: true });
+    expect(parseCommand(['history', '--json'])).toEqual({ command: 'history', json: true });
+    expect(parseCommand(['undo'])).toEqual({ command: 'undo' });
+  });
+
+  it('apply persists by default, asks in a terminal, and changes things unless --dry-run', () => {
+    expect(parseCommand(['apply', 'server'])).toEqual({ command: 'apply', profile: 'server', persist: true, dryRun: false, yes: false });
+    expect(parseCommand(['apply', '--no-persist', '600/60/5', '--yes'])).toEqual({ command: 'apply', profile: '600/60/5', persist: false, dryRun: false, yes: true });
+    expect(parseCommand(['apply', 'custom:db', '--persist', '--dry-run'])).toMatchObject({ profile: 'custom:db', persist: true, dryRun: true });
+    expect(parseCommand(['apply', '32767/32767/255'])).toMatchObject({ profile: '32767/32767/255' });
+  });
+
+  it.each([
+    [['apply'], /apply needs a PROFILE/],
+    [['apply', 'server', 'web-server'], /apply takes one PROFILE, got 2/],
+    [['apply', '0/60/5'], /PROFILE: time must be from 1–32767 s, got 0/],
+    [['apply', '600/32768/5'], /PROFILE: interval must be from 1–32767 s, got 32768/],
+    [['apply', '600/60/256'], /PROFILE: probes must be from 1–255, got 256/],
+    [['apply', '600/60'], /is not TIME\/INTERVAL\/PROBES/],
+    [['apply', '600/60/5.5'], /PROFILE: probes must be a whole number from 1–255, got "5.5"/],
+    [['apply', '600/60/5;reboot'], /PROFILE: probes must be a whole number/],
+    [['apply', '600/-60/5'], /PROFILE: interval must be a whole number/],
+    [['apply', '--', '-600/60/5'], /neither a profile name/],
+    [['apply', '$(reboot)'], /neither a profile name/],
+    [['apply', '../../etc/passwd'], /neither a profile name/],
+    [['apply', 'x'.repeat(65)], /neither a profile name/],
+    [['apply', 'server', '--persist', '--no-persist'], /--persist and --no-persist contradict/],
+    [['apply', 'server', '--persist=yes'], /persist/],
+    [['apply', 'server', '--force'], /Unknown option '--force'/],
+    [['undo', 'server'], /Unexpected argument 'server'/],
+    [['undo', '--yes'], /Unknown option '--yes'/],
+    [['profiles', 'server'], /Unexpected argument 'server'/],
+    [['history', '--limit', '5'], /Unknown option '--limit'/],
+  ])('%j is a usage error: %s', (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(message);
+  });
+});

@@ -18,6 +18,11 @@ const GOOD_ARGS: Record<MethodName, unknown[]> = {
   resumePolling: [],
   getRules: [],
   setRules: [[]],
+  getProfiles: [],
+  saveProfiles: [[]],
+  previewProfile: ['server'],
+  applyProfile: ['server', { persist: true }],
+  undoLastApply: [],
 };
 
 describe('the contract declares a capability for every method', () => {
@@ -27,8 +32,14 @@ describe('the contract declares a capability for every method', () => {
 
   it('no method that changes anything is declared read', async () => {
     // A read method must be safe to call from anywhere: calling it twice changes nothing.
-    const changing: MethodName[] = ['setPollInterval', 'pausePolling', 'resumePolling', 'setRules'];
+    const changing: MethodName[] = ['setPollInterval', 'pausePolling', 'resumePolling', 'setRules', 'saveProfiles', 'applyProfile', 'undoLastApply'];
     for (const method of changing) expect(METHOD_CAPABILITIES[method]).not.toBe('read');
+  });
+
+  it('the methods that change the system are privileged', () => {
+    expect(METHOD_CAPABILITIES.applyProfile).toBe('privileged');
+    expect(METHOD_CAPABILITIES.undoLastApply).toBe('privileged');
+    expect(METHOD_NAMES.filter((m) => METHOD_CAPABILITIES[m] === 'privileged').sort()).toEqual(['applyProfile', 'undoLastApply']);
   });
 });
 
@@ -67,9 +78,43 @@ describe('the dispatcher', () => {
   });
 });
 
+describe('transport policies with the contract\'s own capabilities', () => {
+  it('browser mode without --allow-apply refuses applyProfile and undoLastApply as forbidden, saying how to allow them', async () => {
+    const api = fakeApi();
+    const dispatch = createDispatcher(api, browserPolicy({ allowApply: false }));
+    for (const method of ['applyProfile', 'undoLastApply'] as const) {
+      const refused = await dispatch(method, GOOD_ARGS[method]);
+      expect(refused).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringContaining('--allow-apply') } });
+      expect(api[method]).not.toHaveBeenCalled();
+    }
+  });
+
+  it('browser mode with --allow-apply runs them', async () => {
+    const api = fakeApi();
+    const dispatch = createDispatcher(api, browserPolicy({ allowApply: true }));
+    await expect(dispatch('applyProfile', ['server', { persist: true }])).resolves.toEqual({ ok: true, value: 'applyProfile ran' });
+    expect(api.applyProfile).toHaveBeenCalledExactlyOnceWith('server', { persist: true });
+    await expect(dispatch('undoLastApply', [])).resolves.toEqual({ ok: true, value: 'undoLastApply ran' });
+  });
+
+  it('browser mode without --allow-apply still reads profiles, previews and saves custom ones', async () => {
+    const api = fakeApi();
+    const dispatch = createDispatcher(api, browserPolicy({ allowApply: false }));
+    for (const method of ['getProfiles', 'previewProfile', 'saveProfiles'] as const) {
+      await expect(dispatch(method, GOOD_ARGS[method])).resolves.toMatchObject({ ok: true });
+    }
+  });
+
+  it('a refused privileged call is refused before its arguments are looked at', async () => {
+    const api = fakeApi();
+    const result = await createDispatcher(api, browserPolicy({ allowApply: false }))('applyProfile', ['0/60/5; reboot', 'garbage']);
+    expect(result).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+});
+
 describe('transport policies', () => {
-  // A table in which one method of each kind exists: today's contract has no privileged method
-  // yet (profiles bring them), so the policy is proven against this one.
+  // A table in which a control method is made privileged: the policy is proven on a method of
+  // each kind, independently of which ones the contract happens to mark privileged.
   const withPrivileged: Record<MethodName, Capability> = { ...METHOD_CAPABILITIES, setRules: 'privileged' };
 
   it('browser mode refuses a privileged method unless started with --allow-apply, and says how', async () => {

@@ -10,7 +10,7 @@ const failingAdapter = () =>
     },
   });
 
-function memoryStore(initial: Preferences | null = { pollIntervalMs: 500, rules: [] }) {
+function memoryStore(initial: Partial<Preferences> | null = { pollIntervalMs: 500, rules: [], profiles: [] }) {
   const saved: Preferences[] = [];
   return { saved, load: async () => initial, save: vi.fn(async (p: Preferences) => void saved.push(structuredClone(p))) };
 }
@@ -38,12 +38,12 @@ describe('the core service and its preferences', () => {
     for (let ms = 1000; ms < 1200; ms += 10) await service.api.setPollInterval(ms);
     expect(store.save).not.toHaveBeenCalled();
     await new Promise((r) => setTimeout(r, PREFERENCES_WRITE_DELAY_MS + 100));
-    expect(store.saved).toEqual([{ pollIntervalMs: 1190, rules: [] }]);
+    expect(store.saved).toEqual([{ pollIntervalMs: 1190, rules: [], profiles: [] }]);
     await service.close();
   });
 
   it('writes nothing when the values are those already stored, and flushes a pending write on close', async () => {
-    const store = memoryStore({ pollIntervalMs: 2000, rules: [] });
+    const store = memoryStore({ pollIntervalMs: 2000, rules: [], profiles: [] });
     const service = await createIdlewatchService(fakeAdapter(), store);
     await service.api.setPollInterval(2000);
     await service.api.setRules([]);
@@ -51,7 +51,15 @@ describe('the core service and its preferences', () => {
     expect(store.save).not.toHaveBeenCalled();
     await service.api.setPollInterval(3000);
     await service.close();
-    expect(store.saved).toEqual([{ pollIntervalMs: 3000, rules: [] }]);
+    expect(store.saved).toEqual([{ pollIntervalMs: 3000, rules: [], profiles: [] }]);
+  });
+
+  it('loads preferences written before profiles existed, defaulting to no custom profiles', async () => {
+    const store = memoryStore({ pollIntervalMs: 2000, rules: [] });
+    const service = await createIdlewatchService(fakeAdapter(), store);
+    expect((await service.api.getProfiles()).custom).toEqual([]);
+    await service.close();
+    expect(store.save).not.toHaveBeenCalled();
   });
 
   it('closes the adapter exactly once, however often it is closed', async () => {

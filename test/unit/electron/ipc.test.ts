@@ -10,10 +10,14 @@ import {
   type EventName,
   type IdlewatchApi,
   type MethodName,
+  type ApplyResult,
   type PollState,
+  type Preview,
+  type ProfilesView,
   type SnapshotView,
   type Subscribe,
 } from '../../../shared/api/contract';
+import { PRESETS } from '../../../shared/profiles';
 import type { IdleRule } from '../../../shared/rules';
 import { registerIpc } from '../../../main/electron/ipc';
 import { createDispatcher, DESKTOP_POLICY } from '../../../main/core/dispatcher';
@@ -32,6 +36,31 @@ const rule: IdleRule = {
   enabled: true,
 };
 
+const profilesView: ProfilesView = {
+  presets: [...PRESETS],
+  custom: [],
+  inForce: { timeSec: 7200, intervalSec: 75, probes: 9 },
+  afterBoot: { timeSec: null, intervalSec: null, probes: null, dropIn: null, overriddenBy: [] },
+  drift: false,
+  apply: { available: true, reason: null },
+  history: [],
+};
+const applied: ApplyResult = {
+  entry: {
+    at: 1_700_000_000_000,
+    user: 'root',
+    action: 'apply',
+    profile: 'server',
+    before: { timeSec: 7200, intervalSec: 75, probes: 9 },
+    after: { timeSec: 600, intervalSec: 60, probes: 5 },
+    persisted: true,
+    outcome: 'applied',
+    message: 'Applied 600/60/5 (was 7200/75/9); persisted in /etc/sysctl.d/99-zz-idlewatch-keepalive.conf.',
+  },
+  view: profilesView,
+};
+const preview = { profile: PRESETS[1], changes: [], rows: [], summary: {}, explanation: [] } as unknown as Preview;
+
 /** A stand-in core: a plain object implementing the API (these are transport tests). */
 function fakeService() {
   const events = new EventEmitter();
@@ -43,6 +72,11 @@ function fakeService() {
     resumePolling: vi.fn(async () => pollState),
     getRules: vi.fn(async () => [rule]),
     setRules: vi.fn(async (rules: IdleRule[]) => rules),
+    getProfiles: vi.fn(async () => profilesView),
+    saveProfiles: vi.fn(async () => profilesView),
+    previewProfile: vi.fn(async () => preview),
+    applyProfile: vi.fn(async () => applied),
+    undoLastApply: vi.fn(async () => ({ ...applied, entry: { ...applied.entry, action: 'undo' as const, profile: null } })),
   } satisfies IdlewatchApi;
   const subscribe: Subscribe = (event, listener) => {
     events.on(event, listener);
@@ -85,6 +119,10 @@ describe('IPC handlers', () => {
     ['resumePolling', [], pollState],
     ['getRules', [], [rule]],
     ['setRules', [[rule]], [rule]],
+    ['getProfiles', [], profilesView],
+    ['saveProfiles', [[]], profilesView],
+    ['previewProfile', ['server'], preview],
+    ['applyProfile', ['600/60/5', { persist: false }], applied],
   ])('a good %s call reaches the service and answers { ok: true, value }', async (method, args, value) => {
     await expect(call(method, ...args)).resolves.toEqual({ ok: true, value });
     expect(service.api[method]).toHaveBeenCalledExactlyOnceWith(...args);
@@ -105,6 +143,12 @@ describe('IPC handlers', () => {
     ["setRules('all')", 'setRules', ['all']],
     ['getSnapshot(1), an extra argument', 'getSnapshot', [1]],
     ['pausePolling({}), an extra argument', 'pausePolling', [{}]],
+    ["applyProfile('server') without its options", 'applyProfile', ['server']],
+    ["applyProfile('server', { persist: 'yes' })", 'applyProfile', ['server', { persist: 'yes' }]],
+    ["applyProfile('server', { persist: true, path: '/etc/passwd' })", 'applyProfile', ['server', { persist: true, path: '/etc/passwd' }]],
+    ['applyProfile(600, …), a number for a profile', 'applyProfile', [600, { persist: true }]],
+    ['undoLastApply(1), an extra argument', 'undoLastApply', [1]],
+    ['saveProfiles with a preset id', 'saveProfiles', [[{ ...PRESETS[1] }]]],
   ])('%s is refused as bad-request and never reaches the service', async (_name, method, args) => {
     const result = await call(method, ...args);
     expect(result).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringContaining(method) } });
@@ -170,6 +214,7 @@ describe('IPC events', () => {
     delta: { seq: 5, baseSeq: 4, upserts: [], removed: ['a'] },
     pollState,
     error: { code: 'collector', message: 'sockdiag exited' },
+    profiles: profilesView,
   };
 
   it.each(EVENT_NAMES)('%s is forwarded to the window as its payload alone', (event) => {
