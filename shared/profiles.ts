@@ -156,5 +156,11 @@ export function resolveProfile(idOrSpec: string, custom: readonly KeepaliveProfi
   return { ok: false, error: `unknown profile ${quoted(idOrSpec)}: use one of ${ids}, or TIME/INTERVAL/PROBES such as 600/60/5` };
 }
 
+/**
+ * Where the elevated helper persists a profile on Linux (its C source has the same fixed path):
+ * named to sort after Debian's 99-sysctl.conf, so it wins at boot where it can.
+ */
+export const LINUX_KEEPALIVE_DROP_IN = '/etc/sysctl.d/99-zz-idlewatch-keepalive.conf';
+
 /** How long after its last packet a silent peer is dropped under these values. */
 export const detectionMs = (v: KeepaliveValues) => (v.timeSec + v.probes * v.intervalSec) * 1000;

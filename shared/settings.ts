@@ -45,3 +45,9 @@ export function settingsSummary(settings: KeepaliveSettings): string {
       return `KeepAliveTime ${settings.keepAliveTimeMs} ms / KeepAliveInterval ${settings.keepAliveIntervalMs} ms × ${settings.probes} (fixed)`;
   }
 }
+
+/** Any OS's settings in whole seconds, as profiles speak of them (600/60/5). */
+export function keepaliveValuesOf(settings: KeepaliveSettings): { timeSec: number; intervalSec: number; probes: number } {
+  const b = keepaliveBasis(settings);
+  return { timeSec: Math.round(b.timeMs / 1000), intervalSec: Math.round(b.intervalMs / 1000), probes: b.probes };
+}

@@ -20,7 +20,7 @@ import type { KeepaliveChange, KeepaliveRecord, PlatformAdapter } from '../../sh
 import { PRESETS, profileSpec, resolveProfile, type KeepaliveProfile, type KeepaliveValues } from '../../shared/profiles';
 import { previewProfile } from '../../shared/projection/what-if';
 import type { IdleRule } from '../../shared/rules';
-import { keepaliveBasis } from '../../shared/settings';
+import { keepaliveValuesOf } from '../../shared/settings';
 
 /** The history the view carries, newest first (the schema's bound). */
 export const HISTORY_LIMIT = 200;
@@ -46,10 +46,7 @@ export interface ProfilesCoreOptions {
 }
 
 /** A KeepaliveSettings of any OS in whole seconds, as profiles speak. */
-export function valuesInForce(settings: KeepaliveSettings): KeepaliveValues {
-  const basis = keepaliveBasis(settings);
-  return { timeSec: Math.round(basis.timeMs / 1000), intervalSec: Math.round(basis.intervalMs / 1000), probes: basis.probes };
-}
+export const valuesInForce = (settings: KeepaliveSettings): KeepaliveValues => keepaliveValuesOf(settings);
 
 /** What the next boot sets: a value no file sets is the kernel's default. */
 export function valuesAfterBoot(boot: BootSettings): KeepaliveValues {

@@ -22,12 +22,20 @@ export interface Served {
   stop(): Promise<void>;
 }
 
+export interface ServeOptions {
+  pollIntervalMs?: number;
+  /** More options for `idlewatch serve`, e.g. `['--allow-apply']`. */
+  args?: readonly string[];
+  /** Idle-timeout rules in force from the start (the preferences file's `rules`). */
+  rules?: readonly unknown[];
+}
+
 /** Starts browser mode on a free port with the given poll interval, and waits for its URL. */
-export async function serve({ pollIntervalMs = 2000 } = {}): Promise<Served> {
+export async function serve({ pollIntervalMs = 2000, args = [], rules = [] }: ServeOptions = {}): Promise<Served> {
   const config = mkdtempSync(join(tmpdir(), 'idlewatch-e2e-config-'));
   mkdirSync(join(config, 'idlewatch'));
-  writeFileSync(join(config, 'idlewatch/preferences.json'), JSON.stringify({ pollIntervalMs, rules: [] }));
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], {
+  writeFileSync(join(config, 'idlewatch/preferences.json'), JSON.stringify({ pollIntervalMs, rules }));
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
     env: { ...process.env, XDG_CONFIG_HOME: config },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -36,6 +36,7 @@
  * `bootSettings` is pure: the I/O (`readBootSettings`) lists and reads the directories and hands it
  * the files.
  */
+import { LINUX_KEEPALIVE_DROP_IN } from '../../../shared/profiles';
 import { constants } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import type { BootSettings } from '../../../shared/api/schemas';
@@ -49,7 +50,7 @@ export const SYSCTL_DIRS = ['/etc/sysctl.d', '/run/sysctl.d', '/usr/local/lib/sy
 /** Read by procps after every directory; by systemd only through a link in one of them. */
 export const SYSCTL_CONF = '/etc/sysctl.conf';
 /** Idlewatch's drop-in (the helper writes it): "99-zz" sorts after Debian's 99-sysctl.conf. */
-export const DROP_IN = '/etc/sysctl.d/99-zz-idlewatch-keepalive.conf';
+export const DROP_IN = LINUX_KEEPALIVE_DROP_IN;
 /** Where systemd-sysctl lives when systemd applies sysctls at boot (merged and split /usr). */
 export const SYSTEMD_SYSCTL = ['/usr/lib/systemd/systemd-sysctl', '/lib/systemd/systemd-sysctl'] as const;
 
