@@ -3,9 +3,8 @@
  * is armed far ahead keeps that expiry when tcp_keepalive_time is lowered — exactly as the preview
  * said — while a connection opened after the change uses the new value.
  *
- * The sysctls are changed here with the lab's setKeepaliveSysctls, in this test's own network
- * namespace. TODO(issue 7): switch to the real apply path, `applyProfile` (main/core/profiles.ts,
- * through the adapter and the elevated helper), once it exists; the expectations stay the same.
+ * The change is made the way the app makes it: the Linux adapter's applyKeepalive, which runs the
+ * elevated helper (directly, as the tests run as root), in this test's own network namespace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { takeSnapshot } from '../../main/core/snapshot';
@@ -53,6 +52,12 @@ const preview = (snap: Snapshot, profile: KeepaliveProfile) =>
 
 const msPerJiffy = (snap: Snapshot) => (snap.clock.kind === 'tick' ? 1000 / snap.clock.hz : 4);
 
+/** Applies values for this run only, through the adapter and the elevated helper; returns the outcome. */
+async function applyRuntime(values: KeepaliveSysctls): Promise<string> {
+  const { timeSec, intervalSec, probes } = values;
+  return (await adapter.applyKeepalive({ timeSec, intervalSec, probes }, { persist: false })).outcome;
+}
+
 describe('the what-if against the real kernel', () => {
   it('lowering tcp_keepalive_time 7200 → 600 leaves an armed timer at its expiry, as the preview says; a new connection gets 600 s', async () => {
     setKeepaliveSysctls({ timeSec: 7200, intervalSec: 75, probes: 9 });
@@ -78,8 +83,7 @@ describe('the what-if against the real kernel', () => {
     const serverEnd = before.connections.find((c) => c.localPort === old.serverPort && c.remotePort === old.client.localPort)!;
     expect(whatIf.rows.find((r) => r.id === serverEnd.id)!.note).toBe('unchanged');
 
-    // TODO(issue 7): applyProfile('server', { persist: false }) once the apply path exists.
-    setKeepaliveSysctls({ timeSec: 600, intervalSec: 60, probes: 5 });
+    expect(await applyRuntime({ timeSec: 600, intervalSec: 60, probes: 5 })).toBe('applied');
     const fresh = await keepalivePair();
     await sleep(200);
     const after = await takeSnapshot(adapter, { rules: [] });
@@ -87,9 +91,9 @@ describe('the what-if against the real kernel', () => {
     // The old connection's timer kept its expiry (within a jiffy: the dump reads it in jiffies).
     const oldAfter = find(after, old);
     expect(Math.abs(oldAfter.timerExpiresAt! - oldConn.timerExpiresAt!)).toBeLessThanOrEqual(msPerJiffy(after) + 1);
-    // The poll, too, projects its next probe at that expiry, not at last receipt + 600 s. (Only the
-    // wheel rounding may differ from the preview's: a poll cannot tell a timer armed under the old
-    // 7200 s from one armed late under 600 s, so it rounds as for 600 s; the preview knows.)
+    // A bare snapshot, too, projects its next probe at that expiry, not at last receipt + 600 s. (Only
+    // the wheel rounding may differ from the preview's: one snapshot cannot tell a timer armed under
+    // the old 7200 s from one armed late under 600 s; the poller remembers, poller-armed-timer.test.ts.)
     const lastReceive = before.takenAt - oldConn.idleMs!;
     expect(oldAfter.nextProbeAt!).toBeGreaterThan(oldConn.timerExpiresAt!);
     expect(oldAfter.nextProbeAt! - (lastReceive + 600_000)).toBeGreaterThan(6000_000);
@@ -113,7 +117,7 @@ describe('the what-if against the real kernel', () => {
     const row = preview(before, profile).rows.find((r) => r.id === conn.id)!;
     expect(row.note).toBe('armed-timer');
 
-    setKeepaliveSysctls(profile); // TODO(issue 7): applyProfile('2/1/2', { persist: false })
+    expect(await applyRuntime(profile)).toBe('applied');
     const failed = failure(pair.client);
     const undo = silencePeer(pair.serverPort);
     try {
