@@ -10,6 +10,7 @@ import ipaddr from 'ipaddr.js';
 import { dropByLabel, keepaliveLabel, userLabel } from '../../../shared/labels';
 import type { Connection } from '../../../shared/model';
 import type { KnownConnection } from '../../../shared/snapshot-delta';
+import { sortByKeys } from '../lib/sort-by-keys';
 
 export const SORT_COLUMNS = [
   'state',
@@ -196,22 +197,7 @@ export function idleOrder(rows: readonly KnownConnection[]): KnownConnection[] {
  * most-idle first), so the order holds from one poll to the next.
  */
 export function sortRows(rows: readonly KnownConnection[], sort: SortSpec): KnownConnection[] {
-  const n = rows.length;
-  const key = new Float64Array(n);
+  const key = new Float64Array(rows.length);
   fillKeys(rows, sort.column, key);
-  const present: number[] = [];
-  const missing: number[] = [];
-  for (let i = 0; i < n; i++) (Number.isNaN(key[i]!) ? missing : present).push(i);
-  const dir = sort.direction === 'asc' ? 1 : -1;
-  // Numbers only: comparing strings or reaching into the row objects here costs more than the sort.
-  present.sort((a, b) => {
-    const ka = key[a]!;
-    const kb = key[b]!;
-    return ka < kb ? -dir : ka > kb ? dir : a - b;
-  });
-  const out = new Array<KnownConnection>(n);
-  let o = 0;
-  for (const i of present) out[o++] = rows[i]!;
-  for (const i of missing) out[o++] = rows[i]!;
-  return out;
+  return sortByKeys(rows, key, sort.direction);
 }

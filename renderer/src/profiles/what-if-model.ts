@@ -11,6 +11,7 @@ import { processLabel } from '../../../shared/labels';
 import type { KnownConnection } from '../../../shared/snapshot-delta';
 import { formatClockTime } from '../../../shared/time-format';
 import { addressSortKey, type SortDirection } from '../connections/table-model';
+import { sortByKeys } from '../lib/sort-by-keys';
 
 /** `connection` sorts by the local endpoint (numerically, like the main table's Local). */
 export const WHAT_IF_COLUMNS = ['connection', 'probeNow', 'probeAfter', 'dropNow', 'dropAfter', 'effect', 'note'] as const;
@@ -171,23 +172,9 @@ function fillKeys(items: readonly WhatIfItem[], column: WhatIfColumn, key: Float
 
 /** The items in the order of `sort`; items without a value go last either way, ties keep the order given. */
 export function sortWhatIf(items: readonly WhatIfItem[], sort: WhatIfSort): WhatIfItem[] {
-  const n = items.length;
-  const key = new Float64Array(n);
+  const key = new Float64Array(items.length);
   fillKeys(items, sort.column, key);
-  const present: number[] = [];
-  const missing: number[] = [];
-  for (let i = 0; i < n; i++) (Number.isNaN(key[i]!) ? missing : present).push(i);
-  const dir = sort.direction === 'asc' ? 1 : -1;
-  present.sort((a, b) => {
-    const ka = key[a]!;
-    const kb = key[b]!;
-    return ka < kb ? -dir : ka > kb ? dir : a - b;
-  });
-  const out = new Array<WhatIfItem>(n);
-  let o = 0;
-  for (const i of present) out[o++] = items[i]!;
-  for (const i of missing) out[o++] = items[i]!;
-  return out;
+  return sortByKeys(items, key, sort.direction);
 }
 
 /**
