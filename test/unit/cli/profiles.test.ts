@@ -9,6 +9,7 @@ import { PRESETS } from '../../../shared/profiles';
 import { UsageError, type ApplyCommand } from '../../../main/cli/options';
 import { runApply, runProfiles, runUndo, type Call, type CliIo } from '../../../main/cli/profiles';
 import { formatHistory, formatPreview, formatProfilesView } from '../../../main/cli/profiles-text';
+import { historyEntry } from '../../fixtures/profiles';
 
 const SERVER = PRESETS.find((p) => p.id === 'server')!;
 const DROP_IN = '/etc/sysctl.d/99-zz-idlewatch-keepalive.conf';
@@ -35,18 +36,7 @@ const preview: Preview = {
   explanation: ['A silent peer is found 15 min after its last packet.'],
 };
 
-const entry = (over: Partial<HistoryEntry> = {}): HistoryEntry => ({
-  at: Date.UTC(2026, 10, 25, 10, 0, 0),
-  user: 'root',
-  action: 'apply',
-  profile: 'server',
-  before: { timeSec: 7200, intervalSec: 75, probes: 9 },
-  after: { timeSec: 600, intervalSec: 60, probes: 5 },
-  persisted: true,
-  outcome: 'applied',
-  message: `Applied 600/60/5 (was 7200/75/9); persisted in ${DROP_IN}.`,
-  ...over,
-});
+const entry = historyEntry;
 
 function fakeCall(result: ApplyResult = { entry: entry(), view }) {
   const calls: [string, unknown[]][] = [];

@@ -22,6 +22,7 @@ import type { IdleRule } from '../../../shared/rules';
 import { registerIpc } from '../../../main/electron/ipc';
 import { createDispatcher, DESKTOP_POLICY } from '../../../main/core/dispatcher';
 import { APP_URL, FakeBrowserWindow, FakeFrame, FakeWebContents, ipcMain, resetFakes } from './fake-electron';
+import { historyEntry } from '../../fixtures/profiles';
 
 vi.mock('electron', async () => await import('./fake-electron'));
 
@@ -46,17 +47,8 @@ const profilesView: ProfilesView = {
   history: [],
 };
 const applied: ApplyResult = {
-  entry: {
-    at: 1_700_000_000_000,
-    user: 'root',
-    action: 'apply',
-    profile: 'server',
-    before: { timeSec: 7200, intervalSec: 75, probes: 9 },
-    after: { timeSec: 600, intervalSec: 60, probes: 5 },
-    persisted: true,
-    outcome: 'applied',
-    message: 'Applied 600/60/5 (was 7200/75/9); persisted in /etc/sysctl.d/99-zz-idlewatch-keepalive.conf.',
-  },
+  entry: historyEntry({ at: 1_700_000_000_000 }),
+
   view: profilesView,
 };
 const preview = { profile: PRESETS[1], changes: [], rows: [], summary: {}, explanation: [] } as unknown as Preview;

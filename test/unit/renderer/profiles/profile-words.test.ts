@@ -1,3 +1,4 @@
+import { historyEntry } from '../../../fixtures/profiles';
 import { describe, expect, it } from 'vitest';
 import type { BootSettings, HistoryEntry } from '../../../../shared/api/schemas';
 import { PRESETS } from '../../../../shared/profiles';
@@ -27,18 +28,7 @@ const boot = (over: Partial<BootSettings> = {}): BootSettings => ({
   overriddenBy: [],
   ...over,
 });
-const entry = (over: Partial<HistoryEntry> = {}): HistoryEntry => ({
-  at: 1_700_000_000_000,
-  user: 'root',
-  action: 'apply',
-  profile: 'server',
-  before: { timeSec: 7200, intervalSec: 75, probes: 9 },
-  after: { timeSec: 600, intervalSec: 60, probes: 5 },
-  persisted: true,
-  outcome: 'applied',
-  message: '',
-  ...over,
-});
+const entry = (over: Partial<HistoryEntry> = {}): HistoryEntry => historyEntry({ at: 1_700_000_000_000, message: '', ...over });
 
 describe('settings in words', () => {
   it('shows values as idle / interval × probes', () => {
