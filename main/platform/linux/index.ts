@@ -25,7 +25,8 @@ import { currentNamespace } from './namespace';
 import { dumpTime, toSocketFacts, type DumpTime } from './socket-facts';
 import { SockdiagReader } from './sockdiag-output';
 import { SockdiagProcess } from './sockdiag-process';
-import { parseHistory, parsePasswd } from './keepalive-helper-output';
+import { parseHistory } from './keepalive-helper-output';
+import { UserNames } from './user-names';
 import { KEEPALIVE_SYSCTLS, readKeepaliveSettings } from './sysctl';
 import { readBootSettings } from './sysctl-files';
 
@@ -83,12 +84,6 @@ function unsupportedNamespace(ref: string): ApiFailure {
 const sameValues = (a: KeepaliveValues | null, b: KeepaliveValues | null) =>
   a !== null && b !== null && a.timeSec === b.timeSec && a.intervalSec === b.intervalSec && a.probes === b.probes;
 
-/** uid → user name from /etc/passwd; "uid N" for one it does not list (NSS-only users). */
-async function userNamer(): Promise<(uid: number) => string> {
-  const names = parsePasswd((await readText('/etc/passwd')) ?? '');
-  return (uid) => names.get(uid) ?? `uid ${uid}`;
-}
-
 export interface LinuxAdapterOptions {
   /** Tests take the pkexec route with a stand-in; production passes nothing. */
   elevation?: ElevationOptions;
@@ -98,6 +93,7 @@ export class LinuxAdapter implements PlatformAdapter {
   readonly os = 'linux';
   readonly projector = linuxProjector;
   private readonly elevation: KeepaliveElevation;
+  private readonly userNames = new UserNames();
   private sockdiag: SockdiagProcess | null = null;
   private clockBasis: Promise<ClockBasis> | null = null;
   private namespace: Promise<NetworkNamespace> | null = null;
@@ -217,16 +213,17 @@ export class LinuxAdapter implements PlatformAdapter {
   async readHistory(): Promise<KeepaliveRecord[]> {
     const text = await readText(HISTORY_FILE);
     if (text === null) return [];
-    const name = await userNamer();
-    return parseHistory(text).map(({ uid, ...record }) => ({ ...record, user: name(uid) }));
+    const records = parseHistory(text);
+    const users = await Promise.all(records.map(({ uid }) => this.userNames.name(uid)));
+    return records.map(({ uid: _uid, ...record }, i) => ({ ...record, user: users[i]! }));
   }
 
   private async change(request: HelperRequest, run: HelperRun, persisted: boolean): Promise<KeepaliveChange> {
-    const name = await userNamer();
+    const user = await this.userNames.name(process.getuid?.() ?? -1);
     return {
       at: Date.now(),
       // The helper records PKEXEC_UID, which pkexec sets to this process's uid.
-      user: name(process.getuid?.() ?? -1),
+      user,
       action: request.verb === 'undo' ? 'undo' : 'apply',
       before: run.output.before,
       after: run.output.after,

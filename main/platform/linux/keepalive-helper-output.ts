@@ -148,15 +148,3 @@ export function parseHistory(text: string): HistoryRecord[] {
   }
   return records;
 }
-
-/** /etc/passwd: uid → name, for naming who applied. Malformed lines are skipped. */
-export function parsePasswd(text: string): Map<number, string> {
-  const names = new Map<number, string>();
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length < 7 || f[0] === '' || !/^\d{1,10}$/.test(f[2]!)) continue;
-    const uid = Number(f[2]);
-    if (!names.has(uid)) names.set(uid, f[0]!);
-  }
-  return names;
-}

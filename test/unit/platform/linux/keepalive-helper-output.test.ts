@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHelperOutput, parseHistory, parsePasswd, unescapeHelperText } from '../../../../main/platform/linux/keepalive-helper-output';
+import { parseHelperOutput, parseHistory, unescapeHelperText } from '../../../../main/platform/linux/keepalive-helper-output';
 
 /**
  * Text in the helper's protocol (main/platform/linux/keepalive-helper/keepalive-helper.c): what
@@ -135,15 +135,5 @@ describe('parseHistory', () => {
 
   it('an empty history is no record', () => {
     expect(parseHistory('')).toEqual([]);
-  });
-});
-
-describe('parsePasswd', () => {
-  it('names uids, the first line for a uid winning; malformed lines skipped', () => {
-    const names = parsePasswd('root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nbroken\nx:x:abc:0::/:/bin/sh\ntoor:x:0:0::/:/bin/sh\n');
-    expect([...names]).toEqual([
-      [0, 'root'],
-      [65534, 'nobody'],
-    ]);
   });
 });
