@@ -64,3 +64,25 @@ export function recordedDump(): RecordedBuffer[] {
       return { family: family === '4' ? 4 : 6, seq: Number(seq), portid: Number(portid), bytes: Buffer.from(hex!, 'hex') };
     });
 }
+
+export interface FuzzRun {
+  built: Compiled;
+  /** null when the build failed. */
+  run: ReturnType<typeof spawnSync> | null;
+}
+
+/**
+ * The deterministic mutation fuzzer (fuzz-mutate-main.c) around a libFuzzer-style `target`,
+ * built with ASan/UBSan into `binary` and run on `seeds` for `runs` mutants or `maxSeconds`.
+ * What the caller asserts: the build succeeded, no sanitizer report, exit 0, "done N runs".
+ */
+export function runMutationFuzzer(binary: string, target: string[], seeds: string[], runs: number, maxSeconds: number): FuzzRun {
+  const built = compile('cc', binary, [join(NATIVE_DIR, 'fuzz-mutate-main.c'), ...target], [...SANITIZE, ...WARN]);
+  if (!built.ok) return { built, run: null };
+  const run = spawnSync(binary, [`-runs=${runs}`, `-max_total_time=${maxSeconds}`, ...seeds], {
+    encoding: 'utf8',
+    env: { ...process.env, ...SANITIZER_ENV },
+    timeout: (maxSeconds + 30) * 1000,
+  });
+  return { built, run };
+}

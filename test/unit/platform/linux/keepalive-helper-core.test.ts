@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compile, libFuzzerWorks, NATIVE_DIR, SANITIZE, SANITIZER_ENV, SANITIZER_REPORT, WARN } from '../../../native/compile';
+import { compile, libFuzzerWorks, NATIVE_DIR, SANITIZE, SANITIZER_ENV, SANITIZER_REPORT, runMutationFuzzer, WARN } from '../../../native/compile';
 import { KEEPALIVE_CORE, parseHistory } from '../../../native/keepalive';
 
 /**
@@ -228,16 +228,10 @@ describe('fuzzing the parsers (canonical or refused, never a sanitizer report)',
   }
 
   it(`survives ${RUNS} deterministic mutants`, () => {
-    const binary = join(dir, 'fuzz-mutate');
-    const built = compile('cc', binary, [join(NATIVE_DIR, 'fuzz-mutate-main.c'), ...target], [...SANITIZE, ...WARN]);
+    const { built, run: r } = runMutationFuzzer(join(dir, 'fuzz-mutate'), target, seeds(join(dir, 'seeds')), RUNS, MAX_SECONDS);
     expect(built.ok, built.output).toBe(true);
-    const r = spawnSync(binary, [`-runs=${RUNS}`, `-max_total_time=${MAX_SECONDS}`, ...seeds(join(dir, 'seeds'))], {
-      encoding: 'utf8',
-      env: { ...process.env, ...SANITIZER_ENV },
-      timeout: (MAX_SECONDS + 30) * 1000,
-    });
-    expectClean(r);
-    expect(r.stdout).toMatch(/^done \d+ runs$/m);
+    expectClean(r!);
+    expect(String(r!.stdout)).toMatch(/^done \d+ runs$/m);
   }, 60_000);
 
   it(`survives libFuzzer for ${RUNS} runs or ${MAX_SECONDS} s (when clang has libFuzzer)`, (ctx) => {

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compile, libFuzzerWorks, NATIVE_DIR, recordedDump, SANITIZE, SANITIZER_ENV, SANITIZER_REPORT, SOCKDIAG_DIR, WARN } from '../../../native/compile';
+import { compile, libFuzzerWorks, NATIVE_DIR, recordedDump, SANITIZE, SANITIZER_ENV, SANITIZER_REPORT, SOCKDIAG_DIR, runMutationFuzzer, WARN } from '../../../native/compile';
 
 /**
  * Fuzzes nl_batch_parse (test/native/netlink-batch-fuzz.c) under AddressSanitizer and
@@ -49,16 +49,10 @@ function expectClean(r: ReturnType<typeof spawnSync>): void {
 
 describe('fuzzing nl_batch_parse', () => {
   it(`survives ${RUNS} deterministic mutants of the recorded dump`, () => {
-    const binary = join(dir, 'fuzz-mutate');
-    const built = compile('cc', binary, [join(NATIVE_DIR, 'fuzz-mutate-main.c'), ...target], [...SANITIZE, ...WARN]);
+    const { built, run: r } = runMutationFuzzer(join(dir, 'fuzz-mutate'), target, seeds, RUNS, MAX_SECONDS);
     expect(built.ok, built.output).toBe(true);
-    const r = spawnSync(binary, [`-runs=${RUNS}`, `-max_total_time=${MAX_SECONDS}`, ...seeds], {
-      encoding: 'utf8',
-      env: { ...process.env, ...SANITIZER_ENV },
-      timeout: (MAX_SECONDS + 30) * 1000,
-    });
-    expectClean(r);
-    expect(r.stdout).toMatch(/^done \d+ runs$/m);
+    expectClean(r!);
+    expect(String(r!.stdout)).toMatch(/^done \d+ runs$/m);
   }, 60_000);
 
   it(`survives libFuzzer for ${RUNS} runs or ${MAX_SECONDS} s (when clang has libFuzzer)`, (ctx) => {
