@@ -12,6 +12,7 @@ import type {
   OperatingSystem,
   SnapshotDiagnostics,
   SocketFacts,
+  TcpState,
 } from './model';
 import type { BootSettings } from './api/schemas';
 import type { KeepaliveValues } from './profiles';
@@ -134,6 +135,70 @@ export interface PlatformAdapter {
   readBootSettings(): Promise<BootSettings>;
   /** Every apply and undo the system recorded, oldest first; [] when there is no record or it cannot be read. */
   readHistory(): Promise<KeepaliveRecord[]>;
+  /**
+   * Every socket's end as the kernel announces it, where the OS allows (Linux: the sock_diag
+   * destroy groups need no privilege); absent or { ok: false } elsewhere, and a recording falls
+   * back to what disappears between polls.
+   */
+  watchConnectionEnds?: ConnectionEndsSource['watchConnectionEnds'];
   /** Releases helper processes; the adapter may be used again afterwards. Safe to call more than once. */
   close(): void;
+}
+
+/**
+ * One TCP socket's end as the kernel announced it (Linux: the sock_diag multicast group
+ * SKNLGRP_INET_TCP_DESTROY, what `ss --events` shows), with its last tcp_info. The announcement
+ * comes when the kernel frees the socket: for a socket the application still holds, that is
+ * when the application closes it after the error (ETIMEDOUT, ECONNRESET) or the FIN; a socket
+ * closed first by this end is announced as it enters TIME_WAIT.
+ */
+export interface SocketEnd {
+  /** Epoch ms at which the announcement was read (within a millisecond or so of the free). */
+  at: number;
+  family: 'ipv4' | 'ipv6';
+  /** The state at destruction: CLOSE for almost every socket (tcp_done), kept for what it says otherwise. */
+  finalState: TcpState;
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  /** Keepalive (or zero-window) probes out unanswered when it died (tcpi_probes). */
+  probesSent: number;
+  /** Retransmissions of the unacknowledged segment (tcpi_retransmits) and the backoff exponent. */
+  retransmits: number;
+  backoff: number;
+  /** Segments sent and not acknowledged (tcpi_unacked). */
+  unacked: number;
+  rtoMs: number | null;
+  /** tcp_info ages at destruction: ms since data was received, an ACK was received, data was sent. */
+  lastDataRecvMs: number | null;
+  lastAckRecvMs: number | null;
+  lastDataSentMs: number | null;
+  /** Bytes that arrived and the application never read (an unread FIN counts one); null when unknown. */
+  unreadBytes: number | null;
+  /**
+   * Bytes written (and our FIN) the peer never acknowledged; null when unknown. Above 0 the end
+   * was not an orderly close, and after an error it is the only trace of data in flight (the
+   * kernel purges the write queue, zeroing `unacked` and `backoff`, before it frees the socket).
+   */
+  unacknowledgedBytes: number | null;
+}
+
+/** A running watch for socket ends; stop() releases the helper process. */
+export interface EndWatch {
+  stop(): void;
+}
+
+/** Either a watch, or why ends can only be seen as disappearances between polls. */
+export type EndWatchStart = { ok: true; watch: EndWatch } | { ok: false; reason: string };
+
+export interface EndWatchHandlers {
+  end(end: SocketEnd): void;
+  /** The watch failed after it started (helper died): ends are no longer announced. */
+  failed(message: string): void;
+}
+
+/** Optional capability: an adapter that can be told of every socket's end (Linux: any user, in its own namespace). */
+export interface ConnectionEndsSource {
+  watchConnectionEnds(handlers: EndWatchHandlers, namespace?: NamespaceRef): Promise<EndWatchStart>;
 }

@@ -9,6 +9,8 @@ import type {
   AdapterCapabilities,
   ApplyAvailability,
   ApplyOptions,
+  EndWatchHandlers,
+  EndWatchStart,
   KeepaliveChange,
   KeepaliveRecord,
   NamespaceRef,
@@ -21,6 +23,7 @@ import type { KeepaliveValues } from '../../../shared/profiles';
 import { HISTORY_FILE, JOURNAL_FILE, KeepaliveElevation, type ElevationOptions, type HelperRequest, type HelperRun } from './elevation';
 import { describeLinuxHost, describeLinuxNetwork } from './host';
 import { inferHz, jiffiesOffset, parseKernelConfigHz, parseTimerList } from './kernel-clock';
+import { watchConnectionEnds } from './connection-ends';
 import { currentNamespace } from './namespace';
 import { dumpTime, toSocketFacts, type DumpTime } from './socket-facts';
 import { SockdiagReader } from './sockdiag-output';
@@ -232,6 +235,20 @@ export class LinuxAdapter implements PlatformAdapter {
       message: run.message,
       dropIn: run.output.dropIn,
     };
+  }
+
+  /**
+   * The kernel's announcement of every TCP socket's end in this namespace (./connection-ends.ts).
+   * The announcements come from the namespace the helper runs in, so only Idlewatch's own for now.
+   * The caller owns the watch: close() leaves it running, its stop() ends it.
+   */
+  async watchConnectionEnds(handlers: EndWatchHandlers, ref: NamespaceRef = 'current'): Promise<EndWatchStart> {
+    try {
+      await this.resolve(ref);
+    } catch (error) {
+      return { ok: false, reason: `${(error as Error).message}; ends are seen as disappearances between polls` };
+    }
+    return watchConnectionEnds(handlers);
   }
 
   close(): void {

@@ -190,8 +190,9 @@ export class SockdiagProcess {
 /**
  * Closes our ends of the helper's pipes and stops waiting for it. A descendant of the helper
  * that inherited its stdout would otherwise keep the pipe, and with it this process, alive.
+ * (./connection-ends.ts lets go of its `--events` helper the same way.)
  */
-function release(child: ChildProcessWithoutNullStreams): void {
+export function release(child: ChildProcessWithoutNullStreams): void {
   child.stdout.destroy();
   child.stderr.destroy();
   // An ended stdin (close() sent quit) closes itself once the command is written; destroying it now would drop it.

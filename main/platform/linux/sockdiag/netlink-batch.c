@@ -47,17 +47,8 @@ static const char *errno_text(int negative, char *buf, size_t len) {
   return buf;
 }
 
-/* The inet_diag message h, of at least NLMSG_LENGTH(sizeof(struct inet_diag_msg)) bytes. */
-static enum nl_batch_status read_diag(const struct nlmsghdr *h, const struct nl_batch_expect *ex,
-                                      struct sock_vec *out, struct nl_batch_report *rep) {
+int nl_diag_read(const struct nlmsghdr *h, struct sock_rec *r, char *error, size_t error_len) {
   const struct inet_diag_msg *d = NLMSG_DATA(h);
-  if (d->idiag_family != AF_INET && d->idiag_family != AF_INET6) {
-    rep->unexpected++;
-    return NL_BATCH_MORE;
-  }
-  struct sock_rec *r = sock_vec_push(out);
-  rep->appended++;
-  r->batch = ex->batch;
   r->family = d->idiag_family;
   r->state = d->idiag_state;
   r->timer = d->idiag_timer;
@@ -77,15 +68,19 @@ static enum nl_batch_status read_diag(const struct nlmsghdr *h, const struct nl_
   long left = (long)h->nlmsg_len - (long)NLMSG_SPACE(sizeof *d);
   while (left >= (long)sizeof(struct rtattr)) {
     const struct rtattr *a = (const struct rtattr *)attrs;
-    if (a->rta_len < sizeof *a || a->rta_len > left)
-      return fail(rep, "netlink: attribute of %u bytes overruns its message (%ld bytes left)", a->rta_len, left);
+    if (a->rta_len < sizeof *a || a->rta_len > left) {
+      snprintf(error, error_len, "netlink: attribute of %u bytes overruns its message (%ld bytes left)", a->rta_len, left);
+      return -1;
+    }
     if (a->rta_type == INET_DIAG_INFO) {
       /* Older kernels send a shorter tcp_info, newer ones a longer: copy what both know. */
       struct tcp_info ti;
       memset(&ti, 0, sizeof ti);
       size_t payload = (size_t)RTA_PAYLOAD(a);
-      memcpy(&ti, RTA_DATA(a), payload < sizeof ti ? payload : sizeof ti);
+      size_t copied = payload < sizeof ti ? payload : sizeof ti;
+      memcpy(&ti, RTA_DATA(a), copied);
       r->has_info = 1;
+      r->info_len = (uint16_t)copied;
       r->probes = ti.tcpi_probes;
       r->retransmits = ti.tcpi_retransmits;
       r->backoff = ti.tcpi_backoff;
@@ -94,12 +89,29 @@ static enum nl_batch_status read_diag(const struct nlmsghdr *h, const struct nl_
       r->last_data_sent = ti.tcpi_last_data_sent;
       r->last_data_recv = ti.tcpi_last_data_recv;
       r->last_ack_recv = ti.tcpi_last_ack_recv;
+    } else if (a->rta_type == INET_DIAG_PROTOCOL && RTA_PAYLOAD(a) >= 1) {
+      r->protocol = *(const uint8_t *)RTA_DATA(a);
     }
     /* RTA_ALIGN may step past the end of the last attribute: left goes negative, never wraps. */
     long step = (long)RTA_ALIGN(a->rta_len);
     left -= step;
     if (left > 0) attrs += step;
   }
+  return 0;
+}
+
+/* The inet_diag message h, of at least NLMSG_LENGTH(sizeof(struct inet_diag_msg)) bytes. */
+static enum nl_batch_status read_diag(const struct nlmsghdr *h, const struct nl_batch_expect *ex,
+                                      struct sock_vec *out, struct nl_batch_report *rep) {
+  const struct inet_diag_msg *d = NLMSG_DATA(h);
+  if (d->idiag_family != AF_INET && d->idiag_family != AF_INET6) {
+    rep->unexpected++;
+    return NL_BATCH_MORE;
+  }
+  struct sock_rec *r = sock_vec_push(out);
+  rep->appended++;
+  r->batch = ex->batch;
+  if (nl_diag_read(h, r, rep->error, sizeof rep->error) < 0) return NL_BATCH_ERROR;
   return NL_BATCH_MORE;
 }
 

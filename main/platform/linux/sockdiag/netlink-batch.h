@@ -18,6 +18,8 @@ struct sock_rec {
   uint64_t inode;
   uint8_t probes, retransmits, backoff;
   uint32_t rto_us, unacked, last_data_sent, last_data_recv, last_ack_recv;
+  uint16_t info_len; /* bytes of tcp_info the kernel sent (as far as struct tcp_info here reaches) */
+  uint8_t protocol;  /* INET_DIAG_PROTOCOL when the message carried it (destroy announcements do), else 0 */
   uint32_t batch; /* which netlink fill it came from (see struct fill in sockdiag.c) */
 };
 
@@ -49,6 +51,15 @@ struct nl_batch_report {
   int interrupted;     /* a message carried NLM_F_DUMP_INTR: the table changed under the dump */
   char error[160];     /* why, with NL_BATCH_ERROR; records appended before the error are kept */
 };
+
+/*
+ * Fills r from one inet_diag message h of nlmsg_len bytes, at least
+ * NLMSG_LENGTH(sizeof(struct inet_diag_msg)), and its attributes (shared by the dump and the
+ * destroy announcements, netlink-events.h). 0; or -1 with the reason in error when an attribute
+ * runs past the message, r keeping what was read before it.
+ */
+struct nlmsghdr;
+int nl_diag_read(const struct nlmsghdr *h, struct sock_rec *r, char *error, size_t error_len);
 
 /*
  * Reads the messages in buf[0, len) and appends one record per inet_diag message to out.

@@ -19,7 +19,30 @@
  *   quit                exit
  * With --once [TICK_NS] it answers one "snapshot" and exits (handy by hand).
  *
- * Output records (first field is the record type):
+ * With --events it reports every TCP socket of this network namespace as the kernel destroys
+ * it, instead of answering commands: it joins the sock_diag multicast groups
+ * SKNLGRP_INET_TCP_DESTROY and SKNLGRP_INET6_TCP_DESTROY (what `ss --events` shows) and prints
+ * one line per socket, flushed after each read, until stdin closes or it is killed. Any user may
+ * join: diag_net_init creates the kernel side with NL_CFG_F_NONROOT_RECV and sock_diag_bind
+ * checks no capability (only SOCK_DESTROY needs CAP_NET_ADMIN); root gets a larger buffer.
+ *   H  idlewatch-sockdiag-events/1 realtime_ns   once, when the subscription is live
+ *   D  realtime_ns family state laddr lport raddr rport probes retransmits backoff unacked
+ *      rto_us last_data_sent_ms last_data_recv_ms last_ack_recv_ms rqueue wqueue
+ *   E  message                                   a non-fatal error, escaped like comm
+ * realtime_ns is CLOCK_REALTIME when the announcement was read. The rest is what
+ * inet_diag_handler_get_info filled as __sk_free let the socket go: state (CLOSE for every
+ * socket tcp_done finished, including one that went to TIME_WAIT: the timewait sock that
+ * follows is never announced), the tcp_info counters, and idiag_rqueue / idiag_wqueue
+ * (rcv_nxt - copied_seq, write_seq - snd_una: bytes never read, bytes never acknowledged;
+ * wqueue > 0 means the end was not an orderly close, as everything we sent, our FIN included,
+ * was not acknowledged). A socket that never had a peer, or that its owner aborted
+ * (SO_LINGER 0: tcp_disconnect clears the remote port and the counters), shows rport 0.
+ * If the subscription is refused (a security module, a kernel without these groups), it prints
+ * an E line saying why and exits with status 5. An E line saying ENOBUFS means announcements
+ * were lost: the kernel found the socket buffer full and dropped them (sock_diag multicasts
+ * do not wait); the sockets they were about still ended, and show as gone at the next poll.
+ *
+ * Output records of a snapshot (first field is the record type):
  *   H  format realtime_ns monotonic_ns monotonic_after_ns   clocks around the dump
  *   F  start_ns end_ns                          the monotonic window in which the kernel filled
  *                                              the S records that follow (until the next F)
@@ -51,6 +74,7 @@
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -60,6 +84,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <stddef.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -67,8 +92,10 @@
 #include <unistd.h>
 
 #include "netlink-batch.h"
+#include "netlink-events.h"
 
 #define FORMAT "idlewatch-sockdiag/1"
+#define EVENTS_FORMAT "idlewatch-sockdiag-events/1"
 
 /* Kernel TCP states (include/net/tcp_states.h). */
 enum { ST_TIME_WAIT = 6, ST_LISTEN = 10 };
@@ -885,6 +912,166 @@ static void snapshot(uint64_t tick_ns) {
   free(socks.v);
 }
 
+/* ---------- --events: the kernel's announcements of destroyed TCP sockets ---------- */
+
+/* Exit status when the kernel refuses the subscription (EPERM without CAP_NET_ADMIN). */
+#define EXIT_CANNOT_SUBSCRIBE 5
+/* Exit status when reading the announcements fails for good. */
+#define EXIT_EVENTS_FAILED 6
+
+/*
+ * Announcements come in bursts (a server closing thousands of connections at once) while the
+ * reader may be busy: a socket buffer this large holds ~10k of them. Past it the kernel drops
+ * what does not fit and recv reports ENOBUFS once.
+ */
+#define EVENTS_RCVBUF (4 << 20)
+
+__attribute__((format(printf, 1, 2))) static void out_error_line(const char *fmt, ...) {
+  char text[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  out_str("E\t");
+  out_escaped(text, strlen(text));
+  out_ch('\n');
+}
+
+static uint64_t realtime_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  return ns_of(&t);
+}
+
+/* Whether the kernel's tcp_info reached this field: an older kernel's is shorter. */
+#define INFO_HAS(r, field) \
+  ((r)->has_info && (r)->info_len >= offsetof(struct tcp_info, field) + sizeof(((struct tcp_info *)0)->field))
+
+static void out_end(const struct sock_rec *r, uint64_t read_ns) {
+  out_ch('D');
+  out_tab_u64(read_ns);
+  out_tab_u64(r->family == AF_INET ? 4 : 6);
+  out_tab_u64(r->state);
+  out_addr(r->family, r->laddr);
+  out_tab_u64(r->lport);
+  out_addr(r->family, r->raddr);
+  out_tab_u64(r->rport);
+  out_tab_opt(INFO_HAS(r, tcpi_probes), r->probes);
+  out_tab_opt(INFO_HAS(r, tcpi_retransmits), r->retransmits);
+  out_tab_opt(INFO_HAS(r, tcpi_backoff), r->backoff);
+  out_tab_opt(INFO_HAS(r, tcpi_unacked), r->unacked);
+  out_tab_opt(INFO_HAS(r, tcpi_rto), r->rto_us);
+  out_tab_opt(INFO_HAS(r, tcpi_last_data_sent), r->last_data_sent);
+  out_tab_opt(INFO_HAS(r, tcpi_last_data_recv), r->last_data_recv);
+  out_tab_opt(INFO_HAS(r, tcpi_last_ack_recv), r->last_ack_recv);
+  out_tab_u64(r->rqueue);
+  out_tab_u64(r->wqueue);
+  out_ch('\n');
+}
+
+/* Joins both TCP destroy groups; the fd, or -1 after printing why (E line). */
+static int events_subscribe(void) {
+  int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_SOCK_DIAG);
+  if (fd < 0) {
+    out_error_line("netlink socket: %s", strerror(errno));
+    return -1;
+  }
+  /* SO_RCVBUFFORCE may pass net.core.rmem_max (it needs CAP_NET_ADMIN); SO_RCVBUF is capped by it. */
+  int want = EVENTS_RCVBUF;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof want) < 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof want);
+  /* Group n is bit n - 1 of nl_groups (netlink_bind). */
+  struct sockaddr_nl local = {
+      .nl_family = AF_NETLINK,
+      .nl_groups = (1u << (SKNLGRP_INET_TCP_DESTROY - 1)) | (1u << (SKNLGRP_INET6_TCP_DESTROY - 1)),
+  };
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) {
+    out_error_line("cannot subscribe to the kernel's TCP socket-destroy announcements: %s", strerror(errno));
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Reads every announcement queued now, then flushes them as one piece. 0, or -1 when recv failed for good. */
+static int events_drain(int fd) {
+  static struct sock_vec recs;
+  unsigned foreign = 0;
+  for (;;) {
+    struct sockaddr_nl from;
+    struct iovec iov = {.iov_base = nl_buf, .iov_len = sizeof nl_buf};
+    struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t len = recvmsg(fd, &mh, 0);
+    if (len < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == ENOBUFS) {
+        int have = 0;
+        socklen_t l = sizeof have;
+        getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &have, &l);
+        out_error_line("netlink: ENOBUFS: announcements came faster than they were read and overflowed the "
+                       "%d-byte socket buffer; the kernel dropped some, so sockets that ended just now may not be "
+                       "reported (they show only as gone at the next poll)",
+                       have);
+        continue;
+      }
+      out_error_line("netlink recv: %s", strerror(errno));
+      out_flush();
+      return -1;
+    }
+    uint64_t read_ns = realtime_ns();
+    if (mh.msg_flags & MSG_TRUNC) {
+      out_error_line("netlink: an announcement did not fit in %zu bytes and was dropped", sizeof nl_buf);
+      continue;
+    }
+    /* Only the kernel (port 0) announces; any process may send to our port id. */
+    if (mh.msg_namelen < sizeof from || from.nl_pid != 0) {
+      foreign++;
+      continue;
+    }
+    recs.n = 0;
+    struct nl_events_report report;
+    nl_events_parse(nl_buf, (size_t)len, &recs, &report);
+    for (size_t i = 0; i < recs.n; i++) out_end(&recs.v[i], read_ns);
+    foreign += report.foreign;
+    if (report.error[0]) out_error_line("%s", report.error);
+  }
+  /* Counted, not printed one by one: another process could send us any number. */
+  if (foreign) out_error_line("netlink: ignored %u messages that did not come from the kernel", foreign);
+  out_flush();
+  return 0;
+}
+
+static int events(void) {
+  int fd = events_subscribe();
+  if (fd < 0) {
+    out_flush();
+    return EXIT_CANNOT_SUBSCRIBE;
+  }
+  out_str("H\t" EVENTS_FORMAT);
+  out_tab_u64(realtime_ns());
+  out_ch('\n');
+  out_flush();
+  struct pollfd fds[2] = {{.fd = fd, .events = POLLIN}, {.fd = STDIN_FILENO, .events = POLLIN}};
+  for (;;) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      out_error_line("poll: %s", strerror(errno));
+      out_flush();
+      return EXIT_EVENTS_FAILED;
+    }
+    if (fds[0].revents && events_drain(fd) < 0) return EXIT_EVENTS_FAILED;
+    if (fds[1].revents) {
+      /* Nothing is asked on stdin: it is there so that the helper ends with its parent. */
+      char scratch[256];
+      ssize_t n = read(STDIN_FILENO, scratch, sizeof scratch);
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;
+    }
+  }
+  close(fd);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   /* The scan holds one fd per process: take all the fds we are allowed (we never select()). */
@@ -894,6 +1081,7 @@ int main(int argc, char **argv) {
     setrlimit(RLIMIT_NOFILE, &files);
   }
   dump_seq = (uint32_t)mono_ns();
+  if (argc > 1 && strcmp(argv[1], "--events") == 0) return events();
   if (argc > 1 && strcmp(argv[1], "--once") == 0) {
     snapshot(argc > 2 ? strtoull(argv[2], NULL, 10) : 0);
     return 0;
