@@ -101,3 +101,12 @@ export function compileRules(rules: readonly IdleRule[]): CompiledRule[] {
 export function everyConnectionRule(kind: RuleKind, idleTimeoutSec: number, name: string): IdleRule {
   return { id: `${kind}-all`, name, kind, idleTimeoutSec, match: {}, enabled: true };
 }
+
+/** What a rule matches, in words: "peer 10.0.0.0/8, remote port 443" or "every connection" (the rules editor, reports). */
+export function describeMatch(rule: Pick<IdleRule, 'match'>): string {
+  const parts: string[] = [];
+  if (rule.match.remoteCidr !== undefined) parts.push(`peer ${rule.match.remoteCidr}`);
+  if (rule.match.remotePort !== undefined) parts.push(`remote port ${rule.match.remotePort}`);
+  if (rule.match.localPort !== undefined) parts.push(`local port ${rule.match.localPort}`);
+  return parts.length === 0 ? 'every connection' : parts.join(', ');
+}

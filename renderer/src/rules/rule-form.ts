@@ -122,11 +122,3 @@ export function newRuleId(): string {
   return `rule-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
-/** What a rule matches, in words: "remote port 443, 10.0.0.0/8" or "every connection". */
-export function describeMatch(rule: Pick<IdleRule, 'match'>): string {
-  const parts: string[] = [];
-  if (rule.match.remoteCidr !== undefined) parts.push(`peer ${rule.match.remoteCidr}`);
-  if (rule.match.remotePort !== undefined) parts.push(`remote port ${rule.match.remotePort}`);
-  if (rule.match.localPort !== undefined) parts.push(`local port ${rule.match.localPort}`);
-  return parts.length === 0 ? 'every connection' : parts.join(', ');
-}

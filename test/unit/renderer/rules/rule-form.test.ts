@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RULE_PRESETS, type IdleRule } from '../../../../shared/rules';
-import { describeMatch, draftFromPreset, draftFromRule, emptyDraft, newRuleId, ruleFromDraft, type RuleDraft } from '../../../../renderer/src/rules/rule-form';
+import { describeMatch, RULE_PRESETS, type IdleRule } from '../../../../shared/rules';
+import { draftFromPreset, draftFromRule, emptyDraft, newRuleId, ruleFromDraft, type RuleDraft } from '../../../../renderer/src/rules/rule-form';
 
 const id = () => 'rule-new';
 const draft = (over: Partial<RuleDraft>): RuleDraft => ({ ...emptyDraft(), name: 'NAT', idleTimeoutSec: '350', ...over });
