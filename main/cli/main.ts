@@ -1,15 +1,14 @@
-import { byIdleDescending, filterConnections, NO_FILTER } from '../../shared/connection-filter';
+import { byIdleDescending, filterConnections } from '../../shared/connection-filter';
 import type { Snapshot } from '../../shared/model';
-import { everyConnectionRule } from '../../shared/rules';
 import { takeSnapshot } from '../core/snapshot';
 import { createPlatformAdapter } from '../platform/index';
-import { parseCommand, USAGE, UsageError, type SnapshotCommand } from './options';
+import { commandFilter, middleboxRules, parseCommand, USAGE, UsageError, type SnapshotCommand } from './options';
 import { snapshotJsonChunks } from './snapshot-json';
 import { formatSnapshotTable } from './snapshot-table';
 
 // Built to out/main/cli.js (electron.config.ts) and run by main/cli/idlewatch.mjs. `serve`,
-// `start` and the profile commands are imported when chosen: `snapshot` should not pay for the
-// HTTP server, ws or the core's schemas.
+// `start`, `report`, `record` and the profile commands are imported when chosen: `snapshot`
+// should not pay for the HTTP server, ws, the core's schemas or the report's d3 and CSV writer.
 
 // `idlewatch snapshot | head` closes the pipe early: that is the reader's choice, not a failure.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -24,15 +23,10 @@ async function write(text: string): Promise<void> {
 async function runSnapshot(cmd: SnapshotCommand): Promise<void> {
   const adapter = createPlatformAdapter();
   try {
-    const rules = cmd.middleboxIdleSec === null ? [] : [everyConnectionRule('middlebox', cmd.middleboxIdleSec, `middlebox ${cmd.middleboxIdleSec}s`)];
-    const snapshot = await takeSnapshot(adapter, { rules });
+    const snapshot = await takeSnapshot(adapter, { rules: middleboxRules(cmd.middleboxIdleSec) });
     const filtered: Snapshot = {
       ...snapshot,
-      connections: filterConnections(snapshot.connections, {
-        ...NO_FILTER,
-        state: cmd.state ?? null,
-        minIdleSec: cmd.idleMinSec ?? null,
-      }).sort(byIdleDescending),
+      connections: filterConnections(snapshot.connections, commandFilter(cmd)).sort(byIdleDescending),
     };
     if (cmd.json) {
       for (const chunk of snapshotJsonChunks(filtered)) await write(chunk);
@@ -67,6 +61,16 @@ export async function main(argv: string[]): Promise<number> {
       case 'snapshot':
         await runSnapshot(cmd);
         break;
+      case 'report': {
+        const { runReport } = await import('./report');
+        await runReport(cmd, write);
+        break;
+      }
+      case 'record': {
+        const { runRecord } = await import('./record');
+        await runRecord(cmd, say);
+        break;
+      }
       case 'profiles':
       case 'history':
       case 'apply':

@@ -1,7 +1,11 @@
 import { isIP } from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ReportFormat } from '../../shared/api/schemas';
+import { NO_FILTER, type FilterSpec } from '../../shared/connection-filter';
 import { TCP_STATES, type TcpState } from '../../shared/model';
 import { parseProfileSpec, PRESETS, PROFILE_LIMITS } from '../../shared/profiles';
+import { everyConnectionRule, type IdleRule } from '../../shared/rules';
+import { parseDurationInput } from '../../shared/time-format';
 
 /** A mistake in how the command was called: printed with the usage hint, exit code 2. */
 export class UsageError extends Error {}
@@ -39,7 +43,46 @@ export interface ApplyCommand {
   yes: boolean;
 }
 
-export type Command = SnapshotCommand | ServeCommand | ListCommand | ApplyCommand | { command: 'undo' } | { command: 'help' };
+export interface ReportCommand {
+  command: 'report';
+  format: ReportFormat;
+  /** Where to write; null = stdout (text formats only). */
+  out: string | null;
+  middleboxIdleSec: number | null;
+  idleMinSec: number | undefined;
+  state: TcpState | undefined;
+  /** A recording to report a post-mortem of, instead of a snapshot taken now. */
+  from: string | null;
+}
+
+export interface RecordCommand {
+  command: 'record';
+  out: string;
+  intervalMs: number;
+  /** null: until interrupted. */
+  durationMs: number | null;
+  middleboxIdleSec: number | null;
+}
+
+export type Command =
+  | SnapshotCommand
+  | ServeCommand
+  | ListCommand
+  | ApplyCommand
+  | ReportCommand
+  | RecordCommand
+  | { command: 'undo' }
+  | { command: 'help' };
+
+/**
+ * The contract's REPORT_FORMATS (shared/api/schemas.ts), spelled out here because that module
+ * loads zod, which `idlewatch snapshot` must not pay for; a unit test keeps the two equal.
+ */
+export const REPORT_FORMAT_NAMES = ['csv', 'json', 'html', 'pdf'] as const satisfies readonly ReportFormat[];
+
+/** One year: longer than any middlebox keeps idle state, and small enough to stay exact. */
+const MAX_IDLE_SEC = 31_536_000;
+const RECORD_INTERVAL_SEC = { min: 1, max: 60, default: 2 } as const;
 
 const limits = (field: keyof typeof PROFILE_LIMITS) => `${PROFILE_LIMITS[field].min}-${PROFILE_LIMITS[field].max}`;
 
@@ -56,6 +99,8 @@ Commands:
                          Presets: ${PRESETS.map((p) => p.id).join(', ')}
   undo                   Restore what was in force before the last apply
   history                Every apply and undo: when, who, before, after, result
+  report                 A report of the connections as CSV, JSON, HTML or PDF
+  record                 Record what the connections do, to report later why they ended
   help                   Show this help
 
 Options for snapshot:
@@ -63,6 +108,22 @@ Options for snapshot:
   --middlebox-idle SEC   A NAT / load balancer on the path forgets idle flows after SEC seconds
   --idle-min SEC         Only connections idle for at least SEC seconds
   --state STATE          Only connections in STATE (e.g. ESTABLISHED, TIME_WAIT)
+
+Options for report:
+  --format FORMAT        csv, json, html or pdf (required). PDF is printed by a local Chromium
+                         or Google Chrome and needs --out.
+  --out FILE             Write to FILE instead of standard output
+  --idle-min SEC         Only connections idle for at least SEC seconds
+  --state STATE          Only connections in STATE
+  --middlebox-idle SEC   As for snapshot
+  --from RECORDING       A post-mortem of a recording (made by \`idlewatch record\`): which
+                         connections ended while it ran, and why
+
+Options for record:
+  --out FILE             The recording to write (required)
+  --interval SEC         Seconds between polls, ${RECORD_INTERVAL_SEC.min}-${RECORD_INTERVAL_SEC.max} (default ${RECORD_INTERVAL_SEC.default})
+  --duration TIME        Stop after TIME: 90s, 10m, 2h or plain seconds (default: until Ctrl-C)
+  --middlebox-idle SEC   As for snapshot
 
 Options for serve and start:
   --port N               Port to listen on (default 8787; 0 picks a free one)
@@ -170,6 +231,80 @@ function parseApply(rest: string[]): ApplyCommand {
   };
 }
 
+/** --out FILE / --from FILE: a path, given. */
+function path(option: string, value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (value.trim() === '') throw new UsageError(`--${option} expects a file name, got an empty one`);
+  return value;
+}
+
+function parseReport(rest: string[]): ReportCommand {
+  const values = strictArgs(rest, {
+    format: { type: 'string' },
+    out: { type: 'string' },
+    'middlebox-idle': { type: 'string' },
+    'idle-min': { type: 'string' },
+    state: { type: 'string' },
+    from: { type: 'string' },
+  });
+  if (values.format === undefined) throw new UsageError(`report needs --format: one of ${REPORT_FORMAT_NAMES.join(', ')}`);
+  const format = REPORT_FORMAT_NAMES.find((f) => f === values.format!.toLowerCase());
+  if (!format) throw new UsageError(`--format must be one of ${REPORT_FORMAT_NAMES.join(', ')}; got "${values.format.slice(0, 40)}"`);
+  const out = path('out', values.out);
+  if (format === 'pdf' && out === null) throw new UsageError('--format pdf writes a binary file: give --out FILE');
+  const from = path('from', values.from);
+  if (from !== null && values['middlebox-idle'] !== undefined) {
+    throw new UsageError('--middlebox-idle describes a live snapshot; a post-mortem (--from) uses the rules the recording was made with');
+  }
+  return {
+    command: 'report',
+    format,
+    out,
+    middleboxIdleSec: seconds('middlebox-idle', values['middlebox-idle'], 1, MAX_IDLE_SEC) ?? null,
+    idleMinSec: seconds('idle-min', values['idle-min'], 0, MAX_IDLE_SEC),
+    state: tcpState(values.state),
+    from,
+  };
+}
+
+/** A duration as typed ("90s", "10m", "2h", "1h30m" or seconds), at least a second and at most a year. */
+function duration(option: string, value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const sec = parseDurationInput(value);
+  if (sec === null || Number.isNaN(sec)) throw new UsageError(`--${option} expects a duration such as 90s, 10m, 2h or plain seconds, got "${value.slice(0, 40)}"`);
+  if (sec < 1 || sec > MAX_IDLE_SEC) throw new UsageError(`--${option} must be between 1 second and ${MAX_IDLE_SEC} seconds (a year), got ${sec}`);
+  return Math.round(sec * 1000);
+}
+
+function parseRecord(rest: string[]): RecordCommand {
+  const values = strictArgs(rest, {
+    out: { type: 'string' },
+    interval: { type: 'string' },
+    duration: { type: 'string' },
+    'middlebox-idle': { type: 'string' },
+  });
+  const out = path('out', values.out);
+  if (out === null) throw new UsageError('record needs --out FILE: where to write the recording');
+  const intervalSec = seconds('interval', values.interval, RECORD_INTERVAL_SEC.min, RECORD_INTERVAL_SEC.max) ?? RECORD_INTERVAL_SEC.default;
+  return {
+    command: 'record',
+    out,
+    intervalMs: intervalSec * 1000,
+    durationMs: duration('duration', values.duration),
+    middleboxIdleSec: seconds('middlebox-idle', values['middlebox-idle'], 1, MAX_IDLE_SEC) ?? null,
+  };
+}
+
+/** The rules `--middlebox-idle SEC` stands for: one middlebox in front of every connection. */
+export function middleboxRules(middleboxIdleSec: number | null): IdleRule[] {
+  return middleboxIdleSec === null ? [] : [everyConnectionRule('middlebox', middleboxIdleSec, `middlebox ${middleboxIdleSec}s`)];
+}
+
+/** The filter `--state` and `--idle-min` stand for. */
+export function commandFilter(cmd: { state: TcpState | undefined; idleMinSec: number | undefined }): FilterSpec {
+  return { ...NO_FILTER, state: cmd.state ?? null, minIdleSec: cmd.idleMinSec ?? null };
+}
+
 export function parseCommand(argv: string[]): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
@@ -182,6 +317,8 @@ export function parseCommand(argv: string[]): Command {
     strictArgs(rest, {});
     return { command: 'undo' };
   }
+  if (command === 'report') return parseReport(rest);
+  if (command === 'record') return parseRecord(rest);
   if (command !== 'snapshot') throw new UsageError(`unknown command "${command}"`);
   const values = strictArgs(rest, {
     json: { type: 'boolean', default: false },
@@ -192,9 +329,8 @@ export function parseCommand(argv: string[]): Command {
   return {
     command: 'snapshot',
     json: values.json ?? false,
-    // One year: longer than any middlebox keeps idle state, and small enough to stay exact.
-    middleboxIdleSec: seconds('middlebox-idle', values['middlebox-idle'], 1, 31_536_000) ?? null,
-    idleMinSec: seconds('idle-min', values['idle-min'], 0, 31_536_000),
+    middleboxIdleSec: seconds('middlebox-idle', values['middlebox-idle'], 1, MAX_IDLE_SEC) ?? null,
+    idleMinSec: seconds('idle-min', values['idle-min'], 0, MAX_IDLE_SEC),
     state: tcpState(values.state),
   };
 }

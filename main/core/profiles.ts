@@ -80,6 +80,14 @@ function profileOf(values: KeepaliveValues | null, custom: readonly CustomProfil
   return [...PRESETS, ...custom].find((p) => sameValues(p, values))?.id ?? profileSpec(values);
 }
 
+/**
+ * The system's records of applies and undos as history entries, in their order: an apply is named
+ * by the profile its values match. The profiles view and reports (main/report/) both show these.
+ */
+export function historyEntries(records: readonly KeepaliveRecord[], custom: readonly CustomProfile[]): HistoryEntry[] {
+  return records.map((r) => entryOf(r, r.action === 'apply' ? profileOf(r.after, custom) : null));
+}
+
 function entryOf(record: KeepaliveRecord, profile: string | null, message = record.message): HistoryEntry {
   return {
     at: record.at,
@@ -126,7 +134,7 @@ export function createProfilesCore(options: ProfilesCoreOptions) {
       adapter.readHistory().catch(() => []),
     ]);
     const inForce = settings ? valuesInForce(settings) : null;
-    const system = records.map((r) => entryOf(r, r.action === 'apply' ? profileOf(r.after, custom) : null));
+    const system = historyEntries(records, custom);
     const unmatched = [...system];
     const own = session.filter((entry) => {
       const twin = unmatched.findIndex((s) => sameEvent(s, entry));

@@ -1,4 +1,5 @@
 import type { Connection, EffectiveKeepalive, HostInfo, Snapshot, SocketFacts } from '../../shared/model';
+import type { SnapshotView } from '../../shared/api/schemas';
 import type { NamespaceRef, PlatformAdapter } from '../../shared/platform-adapter';
 import { projectConnection } from '../../shared/projection/project';
 import { compileRules, type IdleRule } from '../../shared/rules';
@@ -42,4 +43,10 @@ export async function takeSnapshot(adapter: PlatformAdapter, options: SnapshotOp
     connections,
     diagnostics: table.diagnostics,
   };
+}
+
+/** A poller's view (a snapshot with its sequence number and poll time) as the snapshot schema has it. */
+export function snapshotFromView(view: SnapshotView): Snapshot {
+  const { takenAt, host, namespace, settings, clock, connections, diagnostics } = view;
+  return { schema: 'idlewatch.snapshot/2', takenAt, host, namespace, settings, clock, connections, diagnostics };
 }

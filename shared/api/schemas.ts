@@ -12,7 +12,9 @@ import {
   KeepaliveSettingsSchema,
   NamespaceSchema,
 } from '../model/schemas';
+import { KEEPALIVE_FILTERS } from '../connection-filter';
 import { hasControls } from '../labels';
+import { TCP_STATES } from '../model/constants';
 import { PROFILE_LIMITS, type ProfileField } from '../profiles';
 import { parseCidr, type IdleRule } from '../rules';
 import { ERROR_CODES, type ApiError } from './result';
@@ -255,3 +257,81 @@ export type SettingChange = z.infer<typeof SettingChangeSchema>;
 export type WhatIfRow = z.infer<typeof WhatIfRowSchema>;
 export type Preview = z.infer<typeof PreviewSchema>;
 export type ApplyResult = z.infer<typeof ApplyResultSchema>;
+
+// ---- Reports and recordings (main/report/, main/core/recorder.ts) ----
+
+export const REPORT_FORMATS = ['csv', 'json', 'html', 'pdf'] as const;
+export const ReportFormatSchema = z.enum(REPORT_FORMATS);
+
+/** The table's filter (shared/connection-filter.ts), as a report's scope carries it. */
+export const FilterSpecSchema = z
+  .object({
+    text: z.string().max(200),
+    state: z.enum(TCP_STATES).nullable(),
+    minIdleSec: z.number().int().min(0).max(31_536_000).nullable(),
+    keepalive: z.enum(KEEPALIVE_FILTERS),
+    atRiskOnly: z.boolean(),
+  })
+  .strict();
+
+/** A recording's file name in the recordings folder: nothing a client sends can name another path. */
+export const RecordingNameSchema = z.string().regex(/^recording-[0-9]{8}T[0-9]{6}Z(-[0-9]{1,3})?\.ndjson$/, 'not a recording name (recording-YYYYMMDDTHHMMSSZ.ndjson)');
+
+export const ExportRequestSchema = z
+  .object({
+    format: ReportFormatSchema,
+    /** 'filtered': what `filter` shows (the app passes its table's filter); 'all': every connection. */
+    scope: z.enum(['filtered', 'all']),
+    filter: FilterSpecSchema,
+    /** A post-mortem of this recording instead of the current snapshot. */
+    recording: RecordingNameSchema.nullable(),
+  })
+  .strict();
+
+/** A report as a file: what the desktop app saves through its dialog and browser mode downloads. */
+export const ExportedFileSchema = z.object({
+  /** A plain file name (no directory), e.g. idlewatch-myhost-20261125T164500Z.html. */
+  fileName: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/),
+  mimeType: z.string().max(100),
+  /** PDF is binary: base64. */
+  encoding: z.enum(['utf8', 'base64']),
+  content: z.string(),
+});
+
+/** Where the ends of connections come from during a recording. */
+export const END_SOURCES = ['kernel-events', 'polls'] as const;
+
+export const RecordingStateSchema = z.object({
+  active: z.boolean(),
+  /** The file being (or last) written, in the recordings folder. */
+  name: RecordingNameSchema.nullable(),
+  startedAt: epochMs.nullable(),
+  intervalMs: PollIntervalMsSchema.nullable(),
+  /** kernel-events: every socket's end with its exact time (Linux, root); polls: what disappears between two polls. */
+  endSource: z.enum(END_SOURCES).nullable(),
+  /** Why kernel events are not used, when they are not. */
+  endSourceNote: z.string().max(500).nullable(),
+  /** Connection ends written so far. */
+  ends: count,
+  bytes: count,
+  /** A recording that stopped on its own (disk full, file removed): why. */
+  error: z.string().max(1000).nullable(),
+});
+
+export const RecordingInfoSchema = z.object({
+  name: RecordingNameSchema,
+  startedAt: epochMs.nullable(),
+  /** null while it is being written, or when it was cut short (a crash): it still reads. */
+  stoppedAt: epochMs.nullable(),
+  bytes: count,
+  endSource: z.enum(END_SOURCES).nullable(),
+});
+
+export const StartRecordingSchema = z.object({ intervalMs: PollIntervalMsSchema }).strict();
+
+export type ReportFormat = z.infer<typeof ReportFormatSchema>;
+export type ExportRequest = z.infer<typeof ExportRequestSchema>;
+export type ExportedFile = z.infer<typeof ExportedFileSchema>;
+export type EndSource = (typeof END_SOURCES)[number];
+export type RecordingState = z.infer<typeof RecordingStateSchema>;
+export type RecordingInfo = z.infer<typeof RecordingInfoSchema>;

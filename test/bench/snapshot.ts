@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchInNamespace, type SizeResult } from './namespace-run';
 import { rerunInNamespace, sendResult } from './in-namespace';
-import { formatSize, verdict } from './report';
+import { formatSize, verdict } from './tables';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const HELPER = fileURLToPath(new URL('../../out/bin/idlewatch-sockdiag', import.meta.url));

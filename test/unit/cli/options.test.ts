@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand, UsageError } from '../../../main/cli/options';
+import { commandFilter, middleboxRules, parseCommand, REPORT_FORMAT_NAMES, UsageError } from '../../../main/cli/options';
+import { REPORT_FORMATS } from '../../../shared/api/schemas';
+import { NO_FILTER } from '../../../shared/connection-filter';
 
 describe('idlewatch snapshot options', () => {
   it('reads every option', () => {
@@ -96,6 +98,96 @@ describe('idlewatch profiles, history, apply and undo options', () => {
     [['undo', '--yes'], /Unknown option '--yes'/],
     [['profiles', 'server'], /Unexpected argument 'server'/],
     [['history', '--limit', '5'], /Unknown option '--limit'/],
+  ])('%j is a usage error: %s', (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(message);
+  });
+});
+
+describe('idlewatch report options', () => {
+  it('reads every option', () => {
+    expect(parseCommand(['report', '--format', 'csv', '--out', 'r.csv', '--idle-min', '60', '--state', 'established', '--middlebox-idle', '350'])).toEqual({
+      command: 'report',
+      format: 'csv',
+      out: 'r.csv',
+      middleboxIdleSec: 350,
+      idleMinSec: 60,
+      state: 'ESTABLISHED',
+      from: null,
+    });
+  });
+
+  it('writes text formats to stdout without --out, and reads a recording with --from', () => {
+    expect(parseCommand(['report', '--format', 'HTML'])).toMatchObject({ format: 'html', out: null, from: null, middleboxIdleSec: null });
+    expect(parseCommand(['report', '--format', 'json', '--from', 'rec.ndjson', '--state', 'time-wait'])).toMatchObject({
+      format: 'json',
+      from: 'rec.ndjson',
+      state: 'TIME_WAIT',
+    });
+    expect(parseCommand(['report', '--format', 'pdf', '--out', 'r.pdf'])).toMatchObject({ format: 'pdf', out: 'r.pdf' });
+  });
+
+  it('knows the formats the contract knows', () => {
+    expect([...REPORT_FORMAT_NAMES]).toEqual([...REPORT_FORMATS]);
+  });
+
+  it.each([
+    [['report'], /report needs --format: one of csv, json, html, pdf/],
+    [['report', '--format', 'xlsx'], /--format must be one of csv, json, html, pdf; got "xlsx"/],
+    [['report', '--format', 'pdf'], /--format pdf writes a binary file: give --out FILE/],
+    [['report', '--format', 'csv', '--out', ''], /--out expects a file name/],
+    [['report', '--format', 'csv', '--idle-min', '-1'], /--idle-min/],
+    [['report', '--format', 'csv', '--idle-min', '99999999999'], /--idle-min must be between 0 and 31536000 seconds/],
+    [['report', '--format', 'csv', '--middlebox-idle', '0'], /--middlebox-idle must be between 1 and 31536000 seconds/],
+    [['report', '--format', 'csv', '--state', 'NAPPING'], /--state must be one of ESTABLISHED/],
+    [['report', '--format', 'csv', '--from', 'r.ndjson', '--middlebox-idle', '300'], /--middlebox-idle describes a live snapshot/],
+    [['report', '--format', 'csv', '--json'], /Unknown option '--json'/],
+    [['report', '--format', 'csv', 'extra'], /Unexpected argument 'extra'/],
+  ])('%j is a usage error: %s', (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(message);
+  });
+
+  it('turns --middlebox-idle into one rule for every connection, and --state/--idle-min into the table filter', () => {
+    expect(middleboxRules(null)).toEqual([]);
+    expect(middleboxRules(350)).toEqual([{ id: 'middlebox-all', name: 'middlebox 350s', kind: 'middlebox', idleTimeoutSec: 350, match: {}, enabled: true }]);
+    expect(commandFilter({ state: undefined, idleMinSec: undefined })).toEqual(NO_FILTER);
+    expect(commandFilter({ state: 'LISTEN', idleMinSec: 5 })).toEqual({ ...NO_FILTER, state: 'LISTEN', minIdleSec: 5 });
+  });
+});
+
+describe('idlewatch record options', () => {
+  it('needs --out; polls every 2 s until interrupted by default', () => {
+    expect(parseCommand(['record', '--out', 'rec.ndjson'])).toEqual({ command: 'record', out: 'rec.ndjson', intervalMs: 2000, durationMs: null, middleboxIdleSec: null });
+  });
+
+  it.each([
+    ['90', 90_000],
+    ['90s', 90_000],
+    ['10m', 600_000],
+    ['2h', 7_200_000],
+    ['1h30m', 5_400_000],
+    ['1.5h', 5_400_000],
+  ])('--duration %s is %d ms', (text, ms) => {
+    expect(parseCommand(['record', '--out', 'r', '--duration', text])).toMatchObject({ durationMs: ms });
+  });
+
+  it('reads --interval in whole seconds and --middlebox-idle', () => {
+    expect(parseCommand(['record', '--out', 'r', '--interval', '1', '--middlebox-idle', '240'])).toMatchObject({ intervalMs: 1000, middleboxIdleSec: 240 });
+    expect(parseCommand(['record', '--out', 'r', '--interval', '60'])).toMatchObject({ intervalMs: 60_000 });
+  });
+
+  it.each([
+    [['record'], /record needs --out FILE/],
+    [['record', '--out', 'r', '--interval', '0'], /--interval must be between 1 and 60 seconds, got 0/],
+    [['record', '--out', 'r', '--interval', '61'], /--interval must be between 1 and 60 seconds, got 61/],
+    [['record', '--out', 'r', '--interval', '0.5'], /--interval expects a whole number of seconds, got "0.5"/],
+    [['record', '--out', 'r', '--duration', 'soon'], /--duration expects a duration such as 90s, 10m, 2h or plain seconds, got "soon"/],
+    [['record', '--out', 'r', '--duration', '0'], /--duration must be between 1 second and 31536000 seconds/],
+    [['record', '--out', 'r', '--duration', '0.5s'], /--duration must be between 1 second/],
+    [['record', '--out', 'r', '--duration', '400d'], /--duration must be between 1 second and 31536000 seconds \(a year\), got 34560000/],
+    [['record', '--out', 'r', '--middlebox-idle', 'x'], /--middlebox-idle expects a whole number of seconds/],
+    [['record', '--out', 'r', '--format', 'csv'], /Unknown option '--format'/],
   ])('%j is a usage error: %s', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(message);
