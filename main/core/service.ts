@@ -7,6 +7,8 @@ import type { IdleRule } from '../../shared/rules';
 import { DESKTOP_POLICY, type TransportPolicy } from './dispatcher';
 import { Poller } from './poller';
 import { createProfilesCore } from './profiles';
+import { createRecordings } from './recordings';
+import { createReports } from './reports';
 
 /** What the service remembers between runs (where, the host decides: Electron's userData, or ~/.config). */
 export interface Preferences {
@@ -31,6 +33,14 @@ export interface ServiceOptions {
    * why Apply is disabled in results and in pushed events alike.
    */
   policy?: TransportPolicy;
+  /**
+   * Prints a report's HTML to PDF. The desktop app passes Electron's printToPDF
+   * (main/electron/pdf-printer.ts); without it a local Chromium or Chrome is used when one is
+   * installed (main/report/pdf.ts), else a PDF export fails 'unsupported' naming what to install.
+   */
+  pdfPrinter?: (html: string) => Promise<Buffer>;
+  /** Where the app's recordings go (default: main/core/recorder.ts recordingsDir()). */
+  recordingsDir?: string;
 }
 
 /** Why a transport's callers cannot apply, or null: from its policy, in the words shown beside the disabled button. */
@@ -119,7 +129,10 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
     adapter,
     { intervalMs: preferences.pollIntervalMs, rules: preferences.rules, host: () => host },
     {
-      delta: (delta) => emit('delta', delta),
+      delta: (delta) => {
+        emit('delta', delta);
+        recordings.delta(delta);
+      },
       state: (state) => emit('pollState', state),
       error: (message) => emit('error', { code: 'collector', message }),
     },
@@ -142,6 +155,29 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
   // In the background: start-up does not wait; an apply does (profiles.ts).
   void profiles.recoverAtStart();
 
+  const recordings = createRecordings({
+    adapter,
+    dir: options.recordingsDir,
+    rules: () => preferences.rules,
+    snapshot: () => poller.snapshot(),
+    // A recording writes once per poll: it records at the poll interval, and polling must run.
+    pollAt: (intervalMs) => {
+      preferences.pollIntervalMs = intervalMs;
+      poller.setIntervalMs(intervalMs);
+      poller.start();
+      writer.save(preferences);
+      emit('pollState', poller.state());
+    },
+    emit: (state) => emit('recording', state),
+  });
+  const reports = createReports({
+    snapshot: () => poller.snapshot(),
+    rules: () => preferences.rules,
+    history: async () => (await profiles.getProfiles()).history,
+    pdfPrinter: options.pdfPrinter ?? null,
+    recordingsDir: recordings.dir,
+  });
+
   const api: IdlewatchApi = {
     getSnapshot: () => poller.snapshot(),
     getPollState: async () => poller.state(),
@@ -163,6 +199,7 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
     setRules: async (rules) => {
       preferences.rules = rules;
       poller.setRules(rules);
+      recordings.setRules(rules);
       writer.save(preferences);
       return rules;
     },
@@ -171,6 +208,11 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
     previewProfile: profiles.previewProfile,
     applyProfile: profiles.applyProfile,
     undoLastApply: profiles.undoLastApply,
+    exportReport: reports.exportReport,
+    startRecording: recordings.start,
+    stopRecording: recordings.stop,
+    getRecordingState: async () => recordings.state(),
+    listRecordings: recordings.list,
   };
 
   const subscribe: Subscribe = (event, listener) => {
@@ -182,6 +224,7 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
   const close = () => {
     closing ??= (async () => {
       poller.stop();
+      await recordings.stop();
       await writer.flush();
     })();
     return closing;

@@ -10,7 +10,9 @@ import { createPlatformAdapter } from '../platform/index';
 import { createDispatcher, DESKTOP_POLICY } from '../core/dispatcher';
 import { registerIpc } from './ipc';
 import { installAppMenu } from './menu';
+import { createElectronPdfPrinter } from './pdf-printer';
 import { isRendererUrl, resolveRendererLocation } from './renderer-location';
+import { registerSaveFile } from './save-file';
 import { applyProcessRules, applySessionRules, applyWebContentsRules } from './security';
 import { createMainWindow } from './window';
 
@@ -58,9 +60,17 @@ export function startDesktopApp({ outDir }: DesktopAppOptions): void {
 
       const userData = app.getPath('userData');
       const adapter = createPlatformAdapter();
-      const service = await createIdlewatchService(adapter, preferencesFile(join(userData, 'preferences.json')));
+      // PDF reports print in a hidden window of this app: no Chromium needs to be installed beside it.
+      const service = await createIdlewatchService(adapter, preferencesFile(join(userData, 'preferences.json')), {
+        pdfPrinter: createElectronPdfPrinter(),
+      });
       const dispatch = createDispatcher(service.api, DESKTOP_POLICY);
-      const disposeIpc = registerIpc({ dispatch, subscribe: service.subscribe, getWindow, isAppUrl });
+      const disposeApi = registerIpc({ dispatch, subscribe: service.subscribe, getWindow, isAppUrl });
+      const disposeSave = registerSaveFile({ getWindow, isAppUrl, folderStatePath: join(userData, 'export-folder.json') });
+      const disposeIpc = () => {
+        disposeApi();
+        disposeSave();
+      };
       // Ends polling and the adapter's helper processes (the service owns the adapter) and
       // writes pending preferences before the app exits.
       let closed = false;

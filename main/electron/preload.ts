@@ -6,17 +6,22 @@
  * untrusted web content": there is no generic invoke/send, and listeners receive the payload,
  * never the IpcRendererEvent (whose `sender` is the ipcRenderer itself).
  *
+ * Besides the API, one desktop-only function: `saveFile`, which hands an exported report to main
+ * for the native save dialog (save-file.ts); browser mode downloads the file instead.
+ *
  * Methods resolve with the Result itself, `{ ok, value } | { ok, error: { code, message } }`:
  * contextBridge copies a thrown Error's message but drops its code, so the renderer's bridge
  * unwraps the Result on its side (renderer/src/lib/bridge.ts).
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { METHOD_NAMES, callChannel, eventChannel, isEventName, type EventName, type MethodName } from '../../shared/api/channels';
+import { DESKTOP_CHANNELS, METHOD_NAMES, callChannel, eventChannel, isEventName, type EventName, type MethodName } from '../../shared/api/channels';
 import type { Result } from '../../shared/api/result';
 
 /** What the page sees as `window.idlewatch`. */
 export type PreloadApi = { [M in MethodName]: (...args: unknown[]) => Promise<Result<unknown>> } & {
   on(event: EventName, listener: (payload: unknown) => void): () => void;
+  /** Saves an exported report where the user chooses; checked in main like any call. */
+  saveFile(file: unknown): Promise<Result<unknown>>;
 };
 
 /** The global name the renderer's bridge reads. (Nothing else is exported: the preload is a plain script.) */
@@ -37,9 +42,15 @@ function on(event: EventName, listener: (payload: unknown) => void): () => void 
   };
 }
 
+/** One argument only: the page cannot smuggle more to main than the file. */
+function saveFile(file: unknown): Promise<Result<unknown>> {
+  return ipcRenderer.invoke(DESKTOP_CHANNELS.saveFile, file) as Promise<Result<unknown>>;
+}
+
 const bridge = Object.freeze({
   ...Object.fromEntries(METHOD_NAMES.map((name) => [name, method(name)])),
   on,
+  saveFile,
 }) as PreloadApi;
 
 contextBridge.exposeInMainWorld(BRIDGE_GLOBAL, bridge);

@@ -12,10 +12,9 @@ import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
 /** The renderer's one policy (shared/csp.ts), re-exported for the session rule below. */
 export { CONTENT_SECURITY_POLICY };
 
-/** The webPreferences of every window the app opens. */
-export function secureWebPreferences(preloadPath: string): WebPreferences {
+/** What every window the app opens has, the app's own and the hidden ones it prints reports in. */
+function baseWebPreferences(): WebPreferences {
   return {
-    preload: preloadPath,
     // #3 "Enable Context Isolation": the preload's world and Electron internals stay out of the page's reach.
     contextIsolation: true,
     // #4 "Enable process sandboxing": the renderer has no Node.js, only what the preload exposes.
@@ -34,9 +33,48 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
     webviewTag: false,
     // #13 "Disable or limit navigation": a file dropped on the window must not replace the app.
     navigateOnDragDrop: false,
+  };
+}
+
+/** The webPreferences of the app's window. */
+export function secureWebPreferences(preloadPath: string): WebPreferences {
+  return {
+    preload: preloadPath,
+    ...baseWebPreferences(),
     // A page stuck in a loop of alert() cannot lock the window.
     safeDialogs: true,
   };
+}
+
+/**
+ * The webPreferences of a hidden window that prints a report to PDF (pdf-printer.ts): no preload,
+ * so it has no way to the core, and no JavaScript at all — a report is static HTML, and a process
+ * name in it (which any process may set) can then never run as script, whatever escaping missed.
+ */
+export function printWindowPreferences(): WebPreferences {
+  return { ...baseWebPreferences(), javascript: false };
+}
+
+/**
+ * The print windows open now, by web contents id, each with the one file: URL it was given. The
+ * navigation rule below lets such a window show exactly that page — not the app's page, not
+ * anything a link in the report points to — and leaves every other contents to `isAppUrl`.
+ */
+const printPages = new Map<number, string>();
+
+/** Lets the print window `contents` show `fileUrl` (and only it); returns the undo. */
+export function allowPrintPage(contents: WebContents, fileUrl: string): () => void {
+  const id = contents.id;
+  printPages.set(id, fileUrl);
+  return () => {
+    if (printPages.get(id) === fileUrl) printPages.delete(id);
+  };
+}
+
+/** #13: where `contents` may go — its report if it is a print window, else the app's own page. */
+function navigationAllowed(contents: WebContents, url: string, isAppUrl: (url: string) => boolean): boolean {
+  const printPage = printPages.get(contents.id);
+  return printPage !== undefined ? url === printPage : isAppUrl(url);
 }
 
 /**
@@ -67,13 +105,15 @@ export function applySessionRules(session: Session): void {
  * so a contents nobody planned for gets them too).
  */
 export function applyWebContentsRules(contents: WebContents, isAppUrl: (url: string) => boolean): void {
-  // #13 "Disable or limit navigation": the page may reload itself, never go elsewhere.
-  // (Subframes cannot load anything foreign in the first place: CSP default-src 'self'.)
+  // #13 "Disable or limit navigation": the page may reload itself, never go elsewhere; a print
+  // window stays on its report. (A programmatic loadFile/loadURL does not pass through
+  // will-navigate; a link, a form, a meta refresh or a redirect does.) Subframes cannot load
+  // anything foreign in the first place: CSP default-src 'self'.
   contents.on('will-navigate', (event) => {
-    if (!isAppUrl(event.url)) event.preventDefault();
+    if (!navigationAllowed(contents, event.url, isAppUrl)) event.preventDefault();
   });
   contents.on('will-redirect', (event) => {
-    if (!isAppUrl(event.url)) event.preventDefault();
+    if (!navigationAllowed(contents, event.url, isAppUrl)) event.preventDefault();
   });
   // #14 "Disable or limit the creation of new windows"; #15 "Do not use shell.openExternal with
   // untrusted content": only https links leave the app, and in the OS browser.

@@ -33,13 +33,21 @@ export const METHOD_CAPABILITIES = {
   applyProfile: 'privileged',
   /** Restores what was in force before the last apply. */
   undoLastApply: 'privileged',
+  /** A report of the current snapshot (or a post-mortem of a recording) as a file to save. */
+  exportReport: 'read',
+  /** Starts writing what the collector sees to a new file in the recordings folder. */
+  startRecording: 'control',
+  stopRecording: 'control',
+  getRecordingState: 'read',
+  /** The recordings in the recordings folder, newest first. */
+  listRecordings: 'read',
 } as const satisfies Record<string, Capability>;
 
 export type MethodName = keyof typeof METHOD_CAPABILITIES;
 export const METHOD_NAMES = Object.keys(METHOD_CAPABILITIES) as MethodName[];
 
 /** Events the core pushes. */
-export const EVENT_NAMES = ['delta', 'pollState', 'error', 'profiles'] as const;
+export const EVENT_NAMES = ['delta', 'pollState', 'error', 'profiles', 'recording'] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
 
 export function isMethodName(name: unknown): name is MethodName {
@@ -53,3 +61,13 @@ export function isEventName(name: unknown): name is EventName {
 /** Electron IPC channel names, derived from the tables above; no channel string is written anywhere else. */
 export const callChannel = (method: MethodName) => `idlewatch:call:${method}`;
 export const eventChannel = (event: EventName) => `idlewatch:event:${event}`;
+
+/**
+ * Channels of the desktop shell itself, outside the API: what only a desktop window can do and
+ * browser mode does its own way (a save dialog there, a download here). main/electron/ handles
+ * them with the same sender check as the API's channels; the preload names each once.
+ */
+export const DESKTOP_CHANNELS = {
+  /** Saves an exported report through the native save dialog (main/electron/save-file.ts). */
+  saveFile: 'idlewatch:desktop:save-file',
+} as const;

@@ -11,6 +11,11 @@ import {
   ApiErrorSchema,
   ApplyOptionsSchema,
   ApplyResultSchema,
+  ExportedFileSchema,
+  ExportRequestSchema,
+  RecordingInfoSchema,
+  RecordingStateSchema,
+  StartRecordingSchema,
   CustomProfilesSchema,
   PreviewSchema,
   ProfileRefSchema,
@@ -54,6 +59,18 @@ export const METHODS = {
   applyProfile: { args: z.tuple([ProfileRefSchema, ApplyOptionsSchema]), result: ApplyResultSchema },
   /** Restores what was in force before the last apply; outcomes as for applyProfile. */
   undoLastApply: { args: z.tuple([]), result: ApplyResultSchema },
+  /**
+   * A report in one of four formats. Fails 'bad-request' for an unknown recording, 'unsupported'
+   * for PDF where no printer (Electron, or a local Chromium/Chrome) is available: the message
+   * names what to install.
+   */
+  exportReport: { args: z.tuple([ExportRequestSchema]), result: ExportedFileSchema },
+  /** Fails 'bad-request' while a recording is already running. */
+  startRecording: { args: z.tuple([StartRecordingSchema]), result: RecordingStateSchema },
+  /** Stops the recording (if any) and returns its final state. */
+  stopRecording: { args: z.tuple([]), result: RecordingStateSchema },
+  getRecordingState: { args: z.tuple([]), result: RecordingStateSchema },
+  listRecordings: { args: z.tuple([]), result: z.array(RecordingInfoSchema).max(1000) },
 } as const satisfies { [M in MethodName]: MethodSpec };
 
 /** Events the core pushes, with their payload schemas. */
@@ -65,6 +82,8 @@ export const EVENTS = {
   error: ApiErrorSchema,
   /** Profiles, settings in force and history changed (an apply, an undo, saved profiles). */
   profiles: ProfilesViewSchema,
+  /** A recording started, stopped, or grew (at most once per poll). */
+  recording: RecordingStateSchema,
 } as const satisfies { [E in EventName]: z.ZodType };
 
 export type MethodArgs<M extends MethodName> = z.infer<(typeof METHODS)[M]['args']>;
@@ -93,7 +112,22 @@ export function parseArgs<M extends MethodName>(method: M, raw: unknown): Method
   return parsed.data as MethodArgs<M>;
 }
 
-export type { SnapshotDelta, SnapshotView, PollState, SnapshotHead, ProfilesView, Preview, ApplyResult, HistoryEntry, CustomProfile } from './schemas';
+export type {
+  SnapshotDelta,
+  SnapshotView,
+  PollState,
+  SnapshotHead,
+  ProfilesView,
+  Preview,
+  ApplyResult,
+  HistoryEntry,
+  CustomProfile,
+  ExportRequest,
+  ExportedFile,
+  RecordingState,
+  RecordingInfo,
+  ReportFormat,
+} from './schemas';
 export type { ApiError, Result } from './result';
 export type { Capability, EventName, MethodName } from './channels';
 export { ApiFailure, fromResult, toResult } from './result';

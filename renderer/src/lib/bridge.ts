@@ -4,7 +4,7 @@
  * a WebSocket to `idlewatch serve` when the page was opened in a browser.
  */
 import { METHOD_NAMES, type MethodName } from '../../../shared/api/channels';
-import type { IdlewatchApi, Subscribe } from '../../../shared/api/contract';
+import type { ExportedFile, IdlewatchApi, Subscribe } from '../../../shared/api/contract';
 import { fromResult, type Result } from '../../../shared/api/result';
 import { isTokenShaped, TOKEN_FRAGMENT_PARAM, TOKEN_STORAGE_KEY, WS_PATH } from '../../../shared/api/wire';
 import { createWebSocketBridge, type TokenStore } from './ws-bridge';
@@ -23,9 +23,21 @@ export type LinkState =
   | { status: 'closed'; attempt: number; retryAt: number }
   | { status: 'unauthorized'; reason: 'missing' | 'refused' };
 
+/** What became of a file handed to `saveFile`: not saved when the user cancelled the save dialog. */
+export interface SaveOutcome {
+  saved: boolean;
+  /** The path it was written to (desktop); null for a browser download, whose place the browser decides. */
+  where: string | null;
+}
+
 export interface Bridge extends IdlewatchApi {
   readonly transport: 'electron' | 'browser';
   on: Subscribe;
+  /**
+   * Saves a file the core made (an exported report): the desktop app asks where with its save
+   * dialog (main/electron/save-file.ts); browser mode downloads it.
+   */
+  saveFile(file: ExportedFile): Promise<SaveOutcome>;
   /** Follows the link; the listener is called at once with the current state. */
   onLink(listener: (link: LinkState) => void): () => void;
   /** Tries to connect now instead of waiting for the next retry (browser mode; a no-op in Electron). */
@@ -35,9 +47,12 @@ export interface Bridge extends IdlewatchApi {
 /**
  * What the preload exposes (main/electron/preload.ts): one async function per method that
  * resolves with the Result itself — contextBridge would keep only a thrown Error's message and
- * lose its code — and `on`.
+ * lose its code — `on`, and the desktop's own `saveFile` (main/electron/save-file.ts).
  */
-export type PreloadApi = { [M in MethodName]: (...args: unknown[]) => Promise<Result<unknown>> } & { on: Subscribe };
+export type PreloadApi = { [M in MethodName]: (...args: unknown[]) => Promise<Result<unknown>> } & {
+  on: Subscribe;
+  saveFile(file: ExportedFile): Promise<Result<SaveOutcome>>;
+};
 
 function electronBridge(preload: PreloadApi): Bridge {
   // Each method unwraps its Result here, on the page's side, into a value or an ApiFailure with its code.
@@ -48,6 +63,7 @@ function electronBridge(preload: PreloadApi): Bridge {
     ...methods,
     transport: 'electron',
     on: (event, listener) => preload.on(event, listener),
+    saveFile: async (file) => fromResult(await preload.saveFile(file)),
     onLink(listener) {
       listener({ status: 'open' });
       return () => undefined;
@@ -108,13 +124,45 @@ export function pageTokenStore(win: Pick<Window, 'location' | 'history' | 'sessi
   };
 }
 
+/** The bytes of a file as the core sent them: text as it is, a PDF from its base64. */
+export function fileBytes(file: ExportedFile): string | Uint8Array<ArrayBuffer> {
+  if (file.encoding === 'utf8') return file.content;
+  const binary = atob(file.content);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** How long a download's blob: URL is kept: revoking it at once can cancel the download in some browsers. */
+const DOWNLOAD_URL_LIFETIME_MS = 60_000;
+
+/**
+ * Browser mode's saveFile: the browser's own download, as if a link to the file were clicked.
+ * Where it lands is the browser's (and the user's) choice, so `where` is null.
+ */
+export function downloadFile(file: ExportedFile, doc: Document = document): Promise<SaveOutcome> {
+  const url = URL.createObjectURL(new Blob([fileBytes(file)], { type: file.mimeType }));
+  const link = doc.createElement('a');
+  link.href = url;
+  link.download = file.fileName;
+  link.hidden = true;
+  doc.body.append(link);
+  try {
+    link.click();
+  } finally {
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), DOWNLOAD_URL_LIFETIME_MS);
+  }
+  return Promise.resolve({ saved: true, where: null });
+}
+
 /** Picks the transport once, at start. */
 export function createBridge(win: Window = window): Bridge {
   const preload = (win as Window & { idlewatch?: PreloadApi }).idlewatch;
   if (preload) return electronBridge(preload);
   const token = pageTokenStore(win);
   token.takeFromFragment();
-  const bridge = createWebSocketBridge({ url: webSocketUrl(win.location), token });
+  const bridge = createWebSocketBridge({ url: webSocketUrl(win.location), token, saveFile: (file) => downloadFile(file, win.document) });
   // Opening the printed URL in a tab that already shows the app changes only the fragment: no reload.
   win.addEventListener('hashchange', () => {
     if (token.takeFromFragment()) bridge.reconnect();

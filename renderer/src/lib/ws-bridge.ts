@@ -14,12 +14,13 @@ import {
   METHOD_NAMES,
   type EventName,
   type EventPayload,
+  type ExportedFile,
   type MethodName,
   type Result,
   type Subscribe,
 } from '../../../shared/api/contract';
 import { CLOSE_CODES, MAX_CALLS_IN_FLIGHT, tokenProtocols, WS_PROTOCOL, type CallMessage } from '../../../shared/api/wire';
-import type { Bridge, LinkState } from './bridge';
+import type { Bridge, LinkState, SaveOutcome } from './bridge';
 
 /** The part of the browser's WebSocket the bridge uses; tests pass a fake. */
 export interface SocketLike {
@@ -44,6 +45,8 @@ export interface TokenStore {
 export interface WebSocketBridgeOptions {
   url: string;
   token: TokenStore;
+  /** What becomes of an exported file in this page (bridge.ts downloadFile); the socket has no part in it. */
+  saveFile?: (file: ExportedFile) => Promise<SaveOutcome>;
   connect?: (url: string, protocols: string[]) => SocketLike;
   setTimer?: (run: () => void, ms: number) => unknown;
   clearTimer?: (timer: unknown) => void;
@@ -232,6 +235,7 @@ export function createWebSocketBridge(options: WebSocketBridgeOptions): WebSocke
     ...methods,
     transport: 'browser',
     on,
+    saveFile: options.saveFile ?? (() => Promise.reject(new ApiFailure('unsupported', 'this page cannot save files'))),
     onLink(listener: (link: LinkState) => void) {
       linkListeners.add(listener);
       listener(link);

@@ -25,6 +25,13 @@ const custom = { id: 'custom:db', name: 'Database', timeSec: 300, intervalSec: 3
 
 const rule: IdleRule = { id: 'nat', name: 'AWS NAT Gateway', kind: 'middlebox', idleTimeoutSec: 350, match: { remoteCidr: '10.0.0.0/8', remotePort: 5432 }, enabled: true };
 
+const exportRequest = {
+  format: 'csv',
+  scope: 'all',
+  filter: { text: '', state: null, minIdleSec: null, keepalive: 'any', atRiskOnly: false },
+  recording: null,
+};
+
 /** Good and bad arguments for every method: the table must cover all of them. */
 const CASES: { [M in keyof typeof METHODS]: { good: unknown[][]; bad: unknown[][] } } = {
   getSnapshot: { good: [[]], bad: [[1], ['x']] },
@@ -93,6 +100,32 @@ const CASES: { [M in keyof typeof METHODS]: { good: unknown[][]; bad: unknown[][
     ],
   },
   undoLastApply: { good: [[]], bad: [[true], ['server']] },
+  exportReport: {
+    good: [
+      [exportRequest],
+      [{ ...exportRequest, format: 'pdf', scope: 'filtered', filter: { ...exportRequest.filter, text: 'postgres', state: 'ESTABLISHED', minIdleSec: 60, keepalive: 'off', atRiskOnly: true } }],
+      [{ ...exportRequest, recording: 'recording-20261125T164500Z.ndjson' }],
+      [{ ...exportRequest, recording: 'recording-20261125T164500Z-2.ndjson' }],
+    ],
+    bad: [
+      [],
+      [{ ...exportRequest, format: 'xlsx' }],
+      [{ ...exportRequest, scope: 'some' }],
+      [{ ...exportRequest, filter: { ...exportRequest.filter, state: 'NAPPING' } }],
+      [{ ...exportRequest, filter: { ...exportRequest.filter, minIdleSec: -1 } }],
+      [{ ...exportRequest, filter: { ...exportRequest.filter, extra: 1 } }],
+      // A recording is named, never pathed: nothing a client sends can reach another file.
+      [{ ...exportRequest, recording: '../../etc/shadow' }],
+      [{ ...exportRequest, recording: '/root/recording-20261125T164500Z.ndjson' }],
+      [{ ...exportRequest, recording: 'recording-20261125T164500Z.ndjson/../x' }],
+      [{ ...exportRequest, out: '/tmp/x' }],
+      [exportRequest, 'extra'],
+    ],
+  },
+  startRecording: { good: [[{ intervalMs: 2000 }], [{ intervalMs: 500 }]], bad: [[], [{ intervalMs: 100 }], [{ intervalMs: 2000, out: '/etc/passwd' }], [{}]] },
+  stopRecording: { good: [[]], bad: [[true]] },
+  getRecordingState: { good: [[]], bad: [['x']] },
+  listRecordings: { good: [[]], bad: [[{}]] },
 };
 
 describe('API methods validate their arguments', () => {
@@ -212,6 +245,18 @@ const EVENT_CASES: { [E in keyof typeof EVENTS]: { good: unknown[]; bad: unknown
       { ...profilesView, inForce: { timeSec: -1, intervalSec: 75, probes: 9 } },
       { ...profilesView, history: Array.from({ length: 201 }, () => entry) },
       { ...profilesView, drift: undefined },
+    ],
+  },
+  recording: {
+    good: [
+      { active: false, name: null, startedAt: null, intervalMs: null, endSource: null, endSourceNote: null, ends: 0, bytes: 0, error: null },
+      { active: true, name: 'recording-20261125T164500Z.ndjson', startedAt: 5, intervalMs: 2000, endSource: 'kernel-events', endSourceNote: null, ends: 3, bytes: 4096, error: null },
+      { active: false, name: 'recording-20261125T164500Z.ndjson', startedAt: 5, intervalMs: 2000, endSource: 'polls', endSourceNote: 'needs root', ends: 0, bytes: 10, error: 'ENOSPC: no space left on device' },
+    ],
+    bad: [
+      { active: true, name: '/tmp/evil', startedAt: 5, intervalMs: 2000, endSource: 'polls', endSourceNote: null, ends: 0, bytes: 0, error: null },
+      { active: true, name: null, startedAt: 5, intervalMs: 2000, endSource: 'guesswork', endSourceNote: null, ends: 0, bytes: 0, error: null },
+      { active: true, name: null, startedAt: 5, intervalMs: 2000, endSource: 'polls', endSourceNote: null, ends: -1, bytes: 0, error: null },
     ],
   },
 };

@@ -23,6 +23,11 @@ const GOOD_ARGS: Record<MethodName, unknown[]> = {
   previewProfile: ['server'],
   applyProfile: ['server', { persist: true }],
   undoLastApply: [],
+  exportReport: [{ format: 'csv', scope: 'all', filter: { text: '', state: null, minIdleSec: null, keepalive: 'any', atRiskOnly: false }, recording: null }],
+  startRecording: [{ intervalMs: 2000 }],
+  stopRecording: [],
+  getRecordingState: [],
+  listRecordings: [],
 };
 
 describe('the contract declares a capability for every method', () => {
@@ -32,7 +37,7 @@ describe('the contract declares a capability for every method', () => {
 
   it('no method that changes anything is declared read', async () => {
     // A read method must be safe to call from anywhere: calling it twice changes nothing.
-    const changing: MethodName[] = ['setPollInterval', 'pausePolling', 'resumePolling', 'setRules', 'saveProfiles', 'applyProfile', 'undoLastApply'];
+    const changing: MethodName[] = ['setPollInterval', 'pausePolling', 'resumePolling', 'setRules', 'saveProfiles', 'applyProfile', 'undoLastApply', 'startRecording', 'stopRecording'];
     for (const method of changing) expect(METHOD_CAPABILITIES[method]).not.toBe('read');
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DESKTOP_CHANNELS } from '../../../shared/api/channels';
 import { callChannel, METHOD_NAMES } from '../../../shared/api/contract';
 import { startDesktopApp } from '../../../main/electron/desktop-app';
 import { createIdlewatchService } from '../../../main/core/service';
@@ -60,12 +61,14 @@ describe('starting the desktop app', () => {
   it('runs the core on this platform’s adapter, with preferences in userData', async () => {
     await started();
     expect(preferencesFile).toHaveBeenCalledWith('/home/admin/.config/Idlewatch/preferences.json');
-    expect(createIdlewatchService).toHaveBeenCalledWith(adapter, { path: '/home/admin/.config/Idlewatch/preferences.json' });
+    expect(createIdlewatchService).toHaveBeenCalledWith(adapter, { path: '/home/admin/.config/Idlewatch/preferences.json' }, {
+      pdfPrinter: expect.any(Function),
+    });
   });
 
-  it('serves every API method over IPC before the window exists', async () => {
+  it('serves every API method, and the desktop’s save, over IPC before the window exists', async () => {
     const window = await started();
-    expect([...ipcMain.handlers.keys()].sort()).toEqual(METHOD_NAMES.map(callChannel).sort());
+    expect([...ipcMain.handlers.keys()].sort()).toEqual([...METHOD_NAMES.map(callChannel), DESKTOP_CHANNELS.saveFile].sort());
     expect(ipcMain.handle.mock.invocationCallOrder.at(-1)).toBeLessThan(window.loadFile.mock.invocationCallOrder[0]!);
   });
 

@@ -5,6 +5,7 @@
  * and drives these fakes. They model only what main/electron/ uses, with Electron's shapes.
  */
 import { EventEmitter } from 'node:events';
+import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { vi } from 'vitest';
 
@@ -28,6 +29,8 @@ export class FakeFrame {
 type WindowOpenHandler = (details: { url: string }) => { action: 'allow' | 'deny' };
 
 export class FakeWebContents extends EventEmitter {
+  /** What printToPDF resolves or rejects with. */
+  static printOutcome: () => Promise<Buffer> = async () => Buffer.from('%PDF-1.7 fake');
   readonly id = nextContentsId++;
   readonly mainFrame: FakeFrame;
   destroyed = false;
@@ -36,6 +39,7 @@ export class FakeWebContents extends EventEmitter {
   readonly setWindowOpenHandler = vi.fn((handler: WindowOpenHandler) => {
     this.windowOpenHandler = handler;
   });
+  readonly printToPDF = vi.fn((_options: Record<string, unknown>) => FakeWebContents.printOutcome());
 
   constructor(url = APP_URL) {
     super();
@@ -82,6 +86,10 @@ export class FakeBrowserWindow extends EventEmitter {
     this.maximized = true;
   });
   readonly getNormalBounds = vi.fn(() => ({ x: 40, y: 30, width: 1000, height: 700 }));
+  readonly destroy = vi.fn(() => {
+    this.destroyed = true;
+    this.webContents.destroyed = true;
+  });
 
   constructor(readonly options: Record<string, unknown>) {
     super();
@@ -154,9 +162,16 @@ class FakeApp extends EventEmitter {
   readonly exit = vi.fn();
   readonly whenReady = vi.fn(() => Promise.resolve());
   readonly getVersion = vi.fn(() => '1.2.3');
-  readonly getPath = vi.fn((_name: string) => '/home/admin/.config/Idlewatch');
+  readonly getPath = vi.fn((name: string) => defaultPath(name));
 }
 export const app = new FakeApp();
+
+/** app.getPath as on a Linux desktop; temp is the real one, so code may write there. */
+function defaultPath(name: string): string {
+  if (name === 'documents') return '/home/admin/Documents';
+  if (name === 'temp') return tmpdir();
+  return '/home/admin/.config/Idlewatch';
+}
 
 export const shell = { openExternal: vi.fn(async (_url: string) => undefined) };
 export const nativeTheme = { shouldUseDarkColors: false };
@@ -167,9 +182,14 @@ export const Menu = {
   buildFromTemplate: vi.fn((template: unknown[]) => ({ template })),
   setApplicationMenu: vi.fn(),
 };
+type SaveDialogAnswer = { canceled: boolean; filePath: string };
+const cancelledSave = async (..._args: unknown[]): Promise<SaveDialogAnswer> => ({ canceled: true, filePath: '' });
+
 export const dialog = {
   showMessageBox: vi.fn(async () => ({ response: 0, checkboxChecked: false })),
   showErrorBox: vi.fn(),
+  /** Cancelled unless a test answers otherwise. */
+  showSaveDialog: vi.fn(cancelledSave),
 };
 
 /** Back to a freshly started process: no windows, handlers, listeners or recorded calls. */
@@ -177,6 +197,9 @@ export function resetFakes(): void {
   vi.clearAllMocks();
   FakeBrowserWindow.instances = [];
   FakeBrowserWindow.loadOutcome = async () => undefined;
+  FakeWebContents.printOutcome = async () => Buffer.from('%PDF-1.7 fake');
+  dialog.showSaveDialog.mockImplementation(cancelledSave);
+  app.getPath.mockImplementation(defaultPath);
   ipcMain.handlers.clear();
   ipcRenderer.removeAllListeners();
   app.removeAllListeners();

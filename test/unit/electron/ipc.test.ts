@@ -11,7 +11,11 @@ import {
   type IdlewatchApi,
   type MethodName,
   type ApplyResult,
+  type ExportedFile,
+  type ExportRequest,
   type PollState,
+  type RecordingInfo,
+  type RecordingState,
   type Preview,
   type ProfilesView,
   type SnapshotView,
@@ -52,6 +56,25 @@ const applied: ApplyResult = {
   view: profilesView,
 };
 const preview = { profile: PRESETS[1], changes: [], rows: [], summary: {}, explanation: [] } as unknown as Preview;
+const exportRequest: ExportRequest = {
+  format: 'csv',
+  scope: 'filtered',
+  filter: { text: 'nginx', state: 'ESTABLISHED', minIdleSec: 60, keepalive: 'any', atRiskOnly: false },
+  recording: null,
+};
+const exported: ExportedFile = { fileName: 'idlewatch-db1-20261125T164500Z.csv', mimeType: 'text/csv', encoding: 'utf8', content: 'state,local\n' };
+const recording: RecordingState = {
+  active: true,
+  name: 'recording-20261125T164500Z.ndjson',
+  startedAt: 1_700_000_000_000,
+  intervalMs: 2000,
+  endSource: 'polls',
+  endSourceNote: 'kernel events need root',
+  ends: 3,
+  bytes: 4096,
+  error: null,
+};
+const recordingInfo: RecordingInfo = { name: 'recording-20261125T164500Z.ndjson', startedAt: 1_700_000_000_000, stoppedAt: null, bytes: 4096, endSource: 'polls' };
 
 /** A stand-in core: a plain object implementing the API (these are transport tests). */
 function fakeService() {
@@ -69,6 +92,11 @@ function fakeService() {
     previewProfile: vi.fn(async () => preview),
     applyProfile: vi.fn(async () => applied),
     undoLastApply: vi.fn(async () => ({ ...applied, entry: { ...applied.entry, action: 'undo' as const, profile: null } })),
+    exportReport: vi.fn(async () => exported),
+    startRecording: vi.fn(async () => recording),
+    stopRecording: vi.fn(async () => ({ ...recording, active: false })),
+    getRecordingState: vi.fn(async () => recording),
+    listRecordings: vi.fn(async () => [recordingInfo]),
   } satisfies IdlewatchApi;
   const subscribe: Subscribe = (event, listener) => {
     events.on(event, listener);
@@ -115,6 +143,12 @@ describe('IPC handlers', () => {
     ['saveProfiles', [[]], profilesView],
     ['previewProfile', ['server'], preview],
     ['applyProfile', ['600/60/5', { persist: false }], applied],
+    ['exportReport', [exportRequest], exported],
+    ['exportReport', [{ ...exportRequest, format: 'html', scope: 'all', recording: recordingInfo.name }], exported],
+    ['startRecording', [{ intervalMs: 2000 }], recording],
+    ['stopRecording', [], { ...recording, active: false }],
+    ['getRecordingState', [], recording],
+    ['listRecordings', [], [recordingInfo]],
   ])('a good %s call reaches the service and answers { ok: true, value }', async (method, args, value) => {
     await expect(call(method, ...args)).resolves.toEqual({ ok: true, value });
     expect(service.api[method]).toHaveBeenCalledExactlyOnceWith(...args);
@@ -141,6 +175,13 @@ describe('IPC handlers', () => {
     ['applyProfile(600, …), a number for a profile', 'applyProfile', [600, { persist: true }]],
     ['undoLastApply(1), an extra argument', 'undoLastApply', [1]],
     ['saveProfiles with a preset id', 'saveProfiles', [[{ ...PRESETS[1] }]]],
+    ["exportReport in format 'exe'", 'exportReport', [{ ...exportRequest, format: 'exe' }]],
+    ['exportReport of a recording named by a path', 'exportReport', [{ ...exportRequest, recording: '../../etc/shadow' }]],
+    ['exportReport with an unknown field', 'exportReport', [{ ...exportRequest, outputPath: '/tmp/x.csv' }]],
+    ['exportReport without its request', 'exportReport', []],
+    ['startRecording({ intervalMs: 10 }), below the fastest poll', 'startRecording', [{ intervalMs: 10 }]],
+    ["startRecording({ intervalMs: 2000, dir: '/tmp' })", 'startRecording', [{ intervalMs: 2000, dir: '/tmp' }]],
+    ['stopRecording(1), an extra argument', 'stopRecording', [1]],
   ])('%s is refused as bad-request and never reaches the service', async (_name, method, args) => {
     const result = await call(method, ...args);
     expect(result).toMatchObject({ ok: false, error: { code: 'bad-request', message: expect.stringContaining(method) } });
@@ -176,7 +217,7 @@ describe('IPC sender check', () => {
 
   it.each(foreignSenders)('a call from %s is refused as forbidden and never reaches the service', async (_name, sender) => {
     for (const method of METHOD_NAMES) {
-      const args = method === 'setPollInterval' ? [2000] : method === 'setRules' ? [[rule]] : [];
+      const args = method === 'setPollInterval' ? [2000] : method === 'setRules' ? [[rule]] : method === 'exportReport' ? [exportRequest] : [];
       await expect(ipcMain.invoke(callChannel(method), sender(), ...args)).resolves.toMatchObject({
         ok: false,
         error: { code: 'forbidden' },
@@ -207,6 +248,7 @@ describe('IPC events', () => {
     pollState,
     error: { code: 'collector', message: 'sockdiag exited' },
     profiles: profilesView,
+    recording,
   };
 
   it.each(EVENT_NAMES)('%s is forwarded to the window as its payload alone', (event) => {

@@ -1,5 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { callChannel, EVENT_NAMES, eventChannel, METHOD_NAMES } from '../../../shared/api/channels';
+import { callChannel, DESKTOP_CHANNELS, EVENT_NAMES, eventChannel, METHOD_NAMES } from '../../../shared/api/channels';
 import type { PreloadApi } from '../../../main/electron/preload';
 import { contextBridge, ipcRenderer } from './fake-electron';
 
@@ -22,8 +22,8 @@ beforeEach(() => {
 });
 
 describe('what the preload exposes', () => {
-  it('exactly one function per API method, plus on', () => {
-    expect(Object.keys(bridge).sort()).toEqual([...METHOD_NAMES, 'on'].sort());
+  it('exactly one function per API method, plus on and the desktop’s saveFile', () => {
+    expect(Object.keys(bridge).sort()).toEqual([...METHOD_NAMES, 'on', 'saveFile'].sort());
     for (const value of Object.values(bridge)) expect(typeof value).toBe('function');
   });
 
@@ -61,6 +61,27 @@ describe('methods', () => {
     expect(result).toEqual(failure);
     // What crosses the bridge is plain data: structured-clonable, nothing thrown.
     expect(structuredClone(result)).toEqual(failure);
+  });
+});
+
+describe('saveFile', () => {
+  const file = { fileName: 'idlewatch-db1.csv', mimeType: 'text/csv', encoding: 'utf8', content: 'a,b\n' };
+
+  it('hands the file to main on the desktop save channel and resolves with the Result', async () => {
+    ipcRenderer.invoke.mockResolvedValueOnce({ ok: true, value: { saved: true, where: '/home/admin/Documents/idlewatch-db1.csv' } });
+    await expect(bridge.saveFile(file)).resolves.toEqual({ ok: true, value: { saved: true, where: '/home/admin/Documents/idlewatch-db1.csv' } });
+    expect(ipcRenderer.invoke).toHaveBeenCalledExactlyOnceWith(DESKTOP_CHANNELS.saveFile, file);
+  });
+
+  it('carries the file alone: whatever else the page passes stays behind', async () => {
+    ipcRenderer.invoke.mockResolvedValueOnce({ ok: true, value: { saved: false, where: null } });
+    await (bridge.saveFile as (...args: unknown[]) => Promise<unknown>)(file, '/etc/passwd', { path: '/root' });
+    expect(ipcRenderer.invoke).toHaveBeenCalledExactlyOnceWith(DESKTOP_CHANNELS.saveFile, file);
+  });
+
+  it('is not a way to any other channel', async () => {
+    await bridge.saveFile('idlewatch:call:applyProfile');
+    expect(ipcRenderer.invoke.mock.calls.map(([channel]) => channel)).toEqual([DESKTOP_CHANNELS.saveFile]);
   });
 });
 

@@ -1,11 +1,13 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Session, WebContents } from 'electron';
 import {
+  allowPrintPage,
   applyProcessRules,
   applySessionRules,
   applyWebContentsRules,
   CONTENT_SECURITY_POLICY,
   isExternalLinkAllowed,
+  printWindowPreferences,
   secureWebPreferences,
 } from '../../../main/electron/security';
 import { APP_URL, app, FakeWebContents, fakeSession, resetFakes, shell } from './fake-electron';
@@ -32,6 +34,14 @@ describe('secure webPreferences', () => {
       navigateOnDragDrop: false,
       safeDialogs: true,
     });
+  });
+});
+
+describe('the webPreferences of a print window', () => {
+  it('are the app window’s, less the preload and the dialogs, with JavaScript off', () => {
+    const { preload: _preload, safeDialogs: _safeDialogs, ...base } = secureWebPreferences('/unused');
+    expect(printWindowPreferences()).toEqual({ ...base, javascript: false });
+    expect(printWindowPreferences()).not.toHaveProperty('preload');
   });
 });
 
@@ -123,6 +133,39 @@ describe('web contents rules', () => {
       expect(open(url)).toEqual({ action: 'deny' });
     }
     expect(shell.openExternal).toHaveBeenCalledOnce();
+  });
+
+  describe('a print window (pdf-printer.ts)', () => {
+    const REPORT = 'file:///tmp/idlewatch-report-x1/report.html';
+
+    it('may show exactly its report file while printing, and not the app’s page', () => {
+      const contents = guarded('about:blank');
+      const release = allowPrintPage(contents as unknown as WebContents, REPORT);
+      expect(contents.navigate('will-navigate', REPORT)).toBe(false);
+      expect(contents.navigate('will-redirect', REPORT)).toBe(false);
+      for (const url of [APP_URL, `${REPORT}?x=1`, 'file:///tmp/idlewatch-report-x1/other.html', 'https://example.com/']) {
+        expect(contents.navigate('will-navigate', url)).toBe(true);
+      }
+      release();
+      expect(contents.navigate('will-navigate', REPORT)).toBe(true);
+      expect(contents.navigate('will-navigate', APP_URL)).toBe(false);
+    });
+
+    it('its report is no one else’s: the app’s window cannot go there', () => {
+      const app = guarded();
+      const printer = guarded('about:blank');
+      const release = allowPrintPage(printer as unknown as WebContents, REPORT);
+      expect(app.navigate('will-navigate', REPORT)).toBe(true);
+      expect(app.navigate('will-navigate', APP_URL)).toBe(false);
+      release();
+    });
+
+    it('opens no windows either', () => {
+      const contents = guarded('about:blank');
+      const release = allowPrintPage(contents as unknown as WebContents, REPORT);
+      expect(contents.windowOpenHandler!({ url: REPORT })).toEqual({ action: 'deny' });
+      release();
+    });
   });
 
   it('a <webview> is never attached', () => {
