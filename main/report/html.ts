@@ -76,6 +76,7 @@ th { text-align: left; font-weight: 600; background: var(--soft); border-bottom:
 th, td { padding: 0.8mm 1.6mm; vertical-align: top; }
 td { border-bottom: 0.5px solid var(--line); }
 td.text { overflow-wrap: anywhere; }
+td.states { white-space: nowrap; font-size: 7.6pt; }
 table.data { font-size: 8.3pt; }
 table.data td.num, table.data th.num { text-align: right; white-space: nowrap; }
 table.data td.nowrap { white-space: nowrap; }
@@ -133,7 +134,7 @@ function header(input: ReportInput, description: string): string {
 </dl>
 </div>
 <div class="stamp">
-Snapshot taken<strong>${escapeHtml(dateTime(snapshot.takenAt))} ${escapeHtml(zone)}</strong>
+${input.postMortem ? 'Last poll of the recording' : 'Snapshot taken'}<strong>${escapeHtml(dateTime(snapshot.takenAt))} ${escapeHtml(zone)}</strong>
 <span class="mono">${escapeHtml(new Date(snapshot.takenAt).toISOString())}</span><br>
 Report made ${escapeHtml(dateTime(input.generatedAt))} ${escapeHtml(zoneLabel(input.generatedAt))}<br>
 All times ${escapeHtml(zone)}
@@ -270,7 +271,8 @@ function endedRow(e: EndedConnection, takenAt: number): string {
     `<td class="num">${escapeHtml(e.idleAtEndMs === null ? NONE : formatElapsed(e.idleAtEndMs))}</td>` +
     `<td class="nowrap tnum">${escapeHtml(projected)}</td><td><strong>${escapeHtml(e.cause)}</strong></td>` +
     `<td class="text">${e.evidence.map((line) => htmlText(line, 600)).join('<br>')}</td>` +
-    `<td class="text">${escapeHtml(e.statesSeen.join(' → '))}</td></tr>`
+    // One state per line: a state name is never broken, the column stays narrow.
+    `<td class="states">${e.statesSeen.map((state) => escapeHtml(state)).join('<br>')}</td></tr>`
   );
 }
 
