@@ -10,16 +10,11 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { app, dialog, ipcMain, type BrowserWindow, type FileFilter, type IpcMainInvokeEvent, type SaveDialogOptions } from 'electron';
 import { z } from 'zod';
-import { DESKTOP_CHANNELS } from '../../shared/api/channels';
+import { DESKTOP_CHANNELS, type SaveOutcome } from '../../shared/api/channels';
 import { ApiFailure, toResult, type Result } from '../../shared/api/result';
 import { ExportedFileSchema, type ExportedFile } from '../../shared/api/schemas';
 import { senderRefusal } from './ipc';
 
-/** What the page learns: whether the file was written, and where (null when the user cancelled). */
-export interface SaveOutcome {
-  saved: boolean;
-  where: string | null;
-}
 
 /** The largest report written: a PDF of 100,000 connections is far below; anything bigger is not one of ours. */
 export const MAX_SAVE_BYTES = 256 * 1024 * 1024;

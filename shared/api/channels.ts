@@ -71,3 +71,10 @@ export const DESKTOP_CHANNELS = {
   /** Saves an exported report through the native save dialog (main/electron/save-file.ts). */
   saveFile: 'idlewatch:desktop:save-file',
 } as const;
+
+/** What became of a file handed to `saveFile`: not saved when the user cancelled the save dialog. */
+export interface SaveOutcome {
+  saved: boolean;
+  /** The path it was written to (desktop); null for a browser download, whose place the browser decides. */
+  where: string | null;
+}

@@ -3,7 +3,7 @@
  * subscriptions) and does not know the transport: the Electron preload's `window.idlewatch`, or
  * a WebSocket to `idlewatch serve` when the page was opened in a browser.
  */
-import { METHOD_NAMES, type MethodName } from '../../../shared/api/channels';
+import { METHOD_NAMES, type MethodName, type SaveOutcome } from '../../../shared/api/channels';
 import type { ExportedFile, IdlewatchApi, Subscribe } from '../../../shared/api/contract';
 import { fromResult, type Result } from '../../../shared/api/result';
 import { isTokenShaped, TOKEN_FRAGMENT_PARAM, TOKEN_STORAGE_KEY, WS_PATH } from '../../../shared/api/wire';
@@ -23,12 +23,7 @@ export type LinkState =
   | { status: 'closed'; attempt: number; retryAt: number }
   | { status: 'unauthorized'; reason: 'missing' | 'refused' };
 
-/** What became of a file handed to `saveFile`: not saved when the user cancelled the save dialog. */
-export interface SaveOutcome {
-  saved: boolean;
-  /** The path it was written to (desktop); null for a browser download, whose place the browser decides. */
-  where: string | null;
-}
+export type { SaveOutcome };
 
 export interface Bridge extends IdlewatchApi {
   readonly transport: 'electron' | 'browser';
