@@ -33,6 +33,15 @@ afterAll(() => console.log(`recording post-mortem, keepalive end vs the projecti
 
 const endOf = (ended: EndedConnection[], localPort: number, remotePort: number) => ended.find((e) => e.localPort === localPort && e.remotePort === remotePort);
 
+
+/** A real poller at INTERVAL_MS whose deltas go to the recorder `target()` returns, once there is one. */
+function pollerFeeding(adapter: LinuxAdapter, target: () => Recorder | null): Poller {
+  return new Poller(
+    adapter,
+    { intervalMs: INTERVAL_MS, rules: [], host: () => adapter.describeHost() },
+    { delta: (d) => target()?.delta(d), state: () => undefined, error: (message) => console.warn(`poll failed: ${message}`) },
+  );
+}
 describe('a recording’s post-mortem, against the real kernel', () => {
   it.each([
     { source: 'kernel-events' as const, watch: true },
@@ -44,11 +53,7 @@ describe('a recording’s post-mortem, against the real kernel', () => {
     let b: Pair | null = null;
     let undo: (() => void) | null = null;
     let recorder: Recorder | null = null;
-    const poller = new Poller(
-      adapter,
-      { intervalMs: INTERVAL_MS, rules: [], host: () => adapter.describeHost() },
-      { delta: (d) => recorder?.delta(d), state: () => undefined, error: (message) => console.warn(`poll failed: ${message}`) },
-    );
+    const poller = pollerFeeding(adapter, () => recorder);
     try {
       a = await openPair();
       a.client.setKeepAlive(true); // SO_KEEPALIVE only: the namespace sysctls govern
@@ -141,11 +146,7 @@ describe('a retransmission timeout in a recording', () => {
     let pair: Pair | null = null;
     let undo: (() => void) | null = null;
     let recorder: Recorder | null = null;
-    const poller = new Poller(
-      adapter,
-      { intervalMs: INTERVAL_MS, rules: [], host: () => adapter.describeHost() },
-      { delta: (d) => recorder?.delta(d), state: () => undefined, error: (message) => console.warn(`poll failed: ${message}`) },
-    );
+    const poller = pollerFeeding(adapter, () => recorder);
     try {
       pair = await openPair();
       const port = pair.client.localPort!;

@@ -1,8 +1,8 @@
 /** Report inputs for the report tests: a snapshot of a few plain connections, and names a hostile process could give itself. */
-import type { Connection, Snapshot } from '../../../shared/model';
+import type { Connection } from '../../../shared/model';
 import { NO_FILTER } from '../../../shared/connection-filter';
 import type { EndedConnection, PostMortem, ReportInput } from '../../../main/report/model';
-import { connection, NAMESPACE, NOW, SETTINGS, WINDOW_CLOCK } from '../../fixtures/connection';
+import { connection, NOW, SNAPSHOT_HEAD } from '../../fixtures/connection';
 import { historyEntry } from '../../fixtures/profiles';
 
 /** What a process may name itself (anything but NUL), each meant to break one format. */
@@ -23,15 +23,6 @@ export const HOSTILE_NAMES = {
   loneLow: '\udc00z',
 } as const;
 
-export const SNAPSHOT_HEAD: Omit<Snapshot, 'connections'> = {
-  schema: 'idlewatch.snapshot/2',
-  takenAt: NOW,
-  host: { hostname: 'db1', os: 'linux', distro: 'Debian GNU/Linux 12 (bookworm)', kernel: '6.1.0', arch: 'x64', network: null },
-  namespace: NAMESPACE,
-  settings: SETTINGS,
-  clock: WINDOW_CLOCK,
-  diagnostics: { malformedLines: 0, processesDenied: 0, processesUnscanned: 0, unattributedSockets: 0, processesScanned: 0, warnings: [] },
-};
 
 export function reportInput(connections: Connection[], over: Partial<ReportInput> = {}): ReportInput {
   return {
