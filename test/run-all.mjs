@@ -7,6 +7,7 @@
 // is missing counts as a failure, with a message saying how to install it: nothing is skipped.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -119,11 +120,11 @@ function browserMissing() {
 }
 
 /**
- * Where applying a keepalive profile persists: the drop-in directory and the elevated helper's
- * state. Inside the test namespaces each is a fresh tmpfs, so no test can write the host's.
+ * Where applying a keepalive profile persists (the drop-in directory and the elevated helper's
+ * state) and where the app records as root (main/core/recorder.ts recordingsDir). Inside the test namespaces each is a fresh tmpfs, so no test can write the host's.
  * (The state directory must exist to be mounted over: an empty one is made on the host once.)
  */
-const PERSISTENT_PATHS = ['/etc/sysctl.d', '/var/lib/idlewatch'];
+const PERSISTENT_PATHS = ['/etc/sysctl.d', '/var/lib/idlewatch', join(userInfo().homedir, '.local', 'share', 'idlewatch')];
 
 /**
  * Runs a vitest project inside a fresh network namespace with loopback up, and a private mount

@@ -9,8 +9,8 @@
  * A disk error (ENOSPC, EIO, the file's descriptor gone) stops the recording with `error` set; it
  * never throws into the poller or ends the process.
  */
-import { mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { lstat, mkdir, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import { RecordingNameSchema, type EndSource, type RecordingInfo, type RecordingState, type SnapshotDelta, type SnapshotView } from '../../shared/api/schemas';
 import type { Connection } from '../../shared/model';
@@ -24,16 +24,37 @@ import {
   type RecordingHeader,
 } from '../report/recording-file';
 
-/** Where the app keeps recordings: $XDG_DATA_HOME/idlewatch/recordings, else ~/.local/share/idlewatch/recordings. */
-export function recordingsDir(env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+/** Who runs this, and their home as the system knows it (the user database, not $HOME). */
+export interface RecordingsOwner {
+  uid: number;
+  home: string;
+}
+
+const processOwner = (): RecordingsOwner => ({ uid: process.getuid?.() ?? -1, home: userInfo().homedir });
+
+/**
+ * Where the app keeps recordings: $XDG_DATA_HOME/idlewatch/recordings, else
+ * ~/.local/share/idlewatch/recordings. Root ignores the environment and uses its home from the
+ * user database: a variable can point anywhere, including a folder another user can write.
+ */
+export function recordingsDir(env: NodeJS.ProcessEnv = process.env, owner: RecordingsOwner = processOwner()): string {
+  if (owner.uid === 0) return join(owner.home, '.local', 'share', 'idlewatch', 'recordings');
   // The XDG base-directory spec: a relative $XDG_DATA_HOME is invalid and must be ignored.
-  const dataHome = env.XDG_DATA_HOME?.startsWith('/') ? env.XDG_DATA_HOME : join(home, '.local', 'share');
+  const dataHome = env.XDG_DATA_HOME?.startsWith('/') ? env.XDG_DATA_HOME : join(env.HOME ?? owner.home, '.local', 'share');
   return join(dataHome, 'idlewatch', 'recordings');
 }
 
-/** Creates the recordings folder, readable by its owner only: recordings name processes and users. */
-export async function ensureRecordingsDir(dir: string = recordingsDir()): Promise<string> {
+/**
+ * Creates the recordings folder, readable by its owner only (recordings name processes and
+ * users), and refuses one that is not this user's alone: a folder someone else owns or may write
+ * in could have its recordings read, replaced or swapped under the app.
+ */
+export async function ensureRecordingsDir(dir: string = recordingsDir(), uid: number = process.getuid?.() ?? -1): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const stats = await lstat(dir);
+  if (!stats.isDirectory()) throw new Error(`${dir} is not a folder (a symlink?): recordings are written only into a folder of your own`);
+  if (uid >= 0 && stats.uid !== uid) throw new Error(`${dir} belongs to uid ${stats.uid}, not to you (uid ${uid}): recordings are written only into a folder of your own`);
+  if (stats.mode & 0o022) throw new Error(`${dir} may be written by others (mode ${(stats.mode & 0o777).toString(8)}): run chmod go-w on it`);
   return dir;
 }
 

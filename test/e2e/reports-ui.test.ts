@@ -1,10 +1,10 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Download, Locator, Page } from 'playwright-core';
-import { assertThrowawayNamespace, openPair, sleep, type Pair } from '../integration/lab';
+import { recordingsDir } from '../../main/core/recorder';
+import { assertThrowawayPersistence, openPair, sleep, type Pair } from '../integration/lab';
 import { launchChromium, screenshotPath, serve, type Served } from './browser-lab';
 
 /**
@@ -15,19 +15,16 @@ import { launchChromium, screenshotPath, serve, type Served } from './browser-la
  */
 let served: Served;
 let browser: Browser;
-let dataHome: string;
-const dataHomeBefore = process.env.XDG_DATA_HOME;
+/** serve runs as root: its recordings go to root's folder, a tmpfs of this test's namespace (test/run-all.mjs). */
+const recordings = recordingsDir();
 /** The connections the CSV must hold (one listener's), and others it must not. */
 let wanted: Pair;
 const others: Pair[] = [];
 
 beforeAll(async () => {
-  assertThrowawayNamespace();
+  assertThrowawayPersistence(['/etc/sysctl.d', '/var/lib/idlewatch', dirname(recordings)]);
   wanted = await openPair();
   for (let i = 0; i < 3; i++) others.push(await openPair());
-  // serve() passes the environment on: its recordings folder is $XDG_DATA_HOME/idlewatch/recordings.
-  dataHome = mkdtempSync(join(tmpdir(), 'idlewatch-e2e-data-'));
-  process.env.XDG_DATA_HOME = dataHome;
   served = await serve({ pollIntervalMs: 1000 });
   browser = await launchChromium();
 });
@@ -36,8 +33,6 @@ afterAll(async () => {
   await browser?.close();
   await served?.stop();
   [wanted, ...others].forEach((p) => p?.close());
-  if (dataHomeBefore === undefined) delete process.env.XDG_DATA_HOME;
-  else process.env.XDG_DATA_HOME = dataHomeBefore;
 });
 
 const ROWS = '[role="rowgroup"] [role="row"]';
@@ -166,7 +161,7 @@ describe('Record in browser mode', () => {
     await stop.click();
     await page.getByRole('button', { name: /Record$/ }).waitFor({ timeout: 10_000 });
 
-    const files = readdirSync(join(dataHome, 'idlewatch', 'recordings')).filter((name) => name.endsWith('.ndjson'));
+    const files = readdirSync(recordings).filter((name) => name.endsWith('.ndjson'));
     expect(files).toHaveLength(1);
 
     const dialog = await openExport(page);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -267,16 +267,36 @@ describe('Recorder: a kill loses at most the last interval', () => {
 });
 
 describe('the recordings folder', () => {
+  const alice = { uid: 1000, home: '/home/alice' };
+
   it('is under $XDG_DATA_HOME, else ~/.local/share; a relative $XDG_DATA_HOME is ignored', () => {
-    expect(recordingsDir({ XDG_DATA_HOME: '/data' }, '/home/a')).toBe('/data/idlewatch/recordings');
-    expect(recordingsDir({}, '/home/a')).toBe('/home/a/.local/share/idlewatch/recordings');
-    expect(recordingsDir({ XDG_DATA_HOME: 'data' }, '/home/a')).toBe('/home/a/.local/share/idlewatch/recordings');
+    expect(recordingsDir({ XDG_DATA_HOME: '/data', HOME: '/home/a' }, alice)).toBe('/data/idlewatch/recordings');
+    expect(recordingsDir({ HOME: '/home/a' }, alice)).toBe('/home/a/.local/share/idlewatch/recordings');
+    expect(recordingsDir({ XDG_DATA_HOME: 'data', HOME: '/home/a' }, alice)).toBe('/home/a/.local/share/idlewatch/recordings');
+    expect(recordingsDir({}, alice)).toBe('/home/alice/.local/share/idlewatch/recordings');
+  });
+
+  it('as root ignores the environment: a variable could name a folder another user writes', () => {
+    expect(recordingsDir({ XDG_DATA_HOME: '/tmp/evil', HOME: '/tmp/evil' }, { uid: 0, home: '/root' })).toBe('/root/.local/share/idlewatch/recordings');
   });
 
   it('is created readable by its owner only', async () => {
     const where = join(dir(), 'share', 'idlewatch', 'recordings');
     await ensureRecordingsDir(where);
     expect(statSync(where).mode & 0o777).toBe(0o700);
+  });
+
+  it('refuses a folder that is not this user’s alone: writable by others, owned by another, or a symlink', async () => {
+    const open = join(dir(), 'open');
+    mkdirSync(open, { mode: 0o777 });
+    chmodSync(open, 0o777);
+    await expect(ensureRecordingsDir(open)).rejects.toThrow(/may be written by others \(mode 777\): run chmod go-w/);
+    const mine = join(dir(), 'mine');
+    mkdirSync(mine, { mode: 0o700 });
+    await expect(ensureRecordingsDir(mine, (process.getuid?.() ?? 0) + 4242)).rejects.toThrow(/belongs to uid \d+, not to you/);
+    const link = join(dir(), 'link');
+    symlinkSync(mine, link);
+    await expect(ensureRecordingsDir(link)).rejects.toThrow(/is not a folder \(a symlink\?\)/);
   });
 
   it('names recordings by their start in UTC, with a suffix for a second one in the same second', () => {
