@@ -5,7 +5,7 @@
  */
 import type { ExportRequest, RecordingInfo, RecordingState, ReportFormat } from '../../../shared/api/contract';
 import { isFiltering, type FilterSpec } from '../../../shared/connection-filter';
-import { formatClockTime } from '../../../shared/time-format';
+import { formatClockTime, formatDurationWords } from '../../../shared/time-format';
 
 export interface FormatChoice {
   format: ReportFormat;
@@ -128,13 +128,16 @@ export function newestFirst(recordings: readonly RecordingInfo[]): RecordingInfo
 }
 
 /**
- * One recording in the list: "2026-11-25 16:45:00 · 12.4 KB", with "recording now" for the one
+ * One recording in the list: "2026-11-25 16:45:00 · 15 min · 12.4 KB" (how long it ran, when it
+ * was stopped), with "recording now" for the one
  * being written and "cut short" for one that never recorded its stop (the app crashed or was
  * killed: it still reads, up to where it ends).
  */
 export function recordingLabel(info: RecordingInfo, activeName: string | null, now: number): string {
   const started = info.startedAt === null ? info.name : formatClockTime(info.startedAt, now);
-  const parts = [started, formatBytes(info.bytes)];
+  const parts = [started];
+  if (info.startedAt !== null && info.stoppedAt !== null) parts.push(formatDurationWords(Math.max(0, info.stoppedAt - info.startedAt)));
+  parts.push(formatBytes(info.bytes));
   if (info.stoppedAt === null) parts.push(info.name === activeName ? 'recording now' : 'cut short');
   return parts.join(' · ');
 }

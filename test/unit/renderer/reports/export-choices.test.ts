@@ -143,12 +143,12 @@ describe('the recordings list', () => {
     ]);
   });
 
-  it('shows when it started and its size', () => {
+  it('shows when it started, how long it ran and its size', () => {
     expect(recordingLabel(recording('recording-20261125T164500Z.ndjson', at('2026-11-25T16:45:00'), at('2026-11-25T17:00:00'), 12_700), null, now)).toBe(
-      '16:45:00 · 12 KB',
+      '16:45:00 · 15 min · 12 KB',
     );
     expect(recordingLabel(recording('recording-20261124T100000Z.ndjson', at('2026-11-24T10:00:00'), at('2026-11-24T11:00:00'), 800), null, now)).toBe(
-      '2026-11-24 10:00:00 · 800 B',
+      '2026-11-24 10:00:00 · 1 h · 800 B',
     );
   });
 
