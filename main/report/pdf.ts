@@ -14,7 +14,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { assertSafeToRunAsRoot } from '../platform/linux/sockdiag-process';
+import { assertSafeToRunAsRoot } from '../platform/run-as-root';
 
 /** Turns the HTML report into PDF bytes. */
 export type PdfPrinter = (html: string) => Promise<Buffer>;

@@ -14,7 +14,8 @@ import { StringDecoder } from 'node:string_decoder';
 import type { EndWatchHandlers, EndWatchStart, SocketEnd } from '../../../shared/platform-adapter';
 import { tcpStateName } from './kernel-state';
 import { MAX_LINE_CHARS, unescapeComm } from './sockdiag-output';
-import { assertSafeToRunAsRoot, release, sockdiagBinaryPath } from './sockdiag-process';
+import { assertSafeToRunAsRoot } from '../run-as-root';
+import { release, sockdiagBinaryPath } from './sockdiag-process';
 
 export const EVENTS_FORMAT = 'idlewatch-sockdiag-events/1';
 

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { checkValues, profileSpec, type KeepaliveValues } from '../../../shared/profiles';
 import type { KeepaliveOutcome } from '../../../shared/platform-adapter';
 import { parseHelperOutput, type HelperOutput } from './keepalive-helper-output';
-import { assertSafeToRunAsRoot, sockdiagBinaryBeside } from './sockdiag-process';
+import { assertSafeToRunAsRoot } from '../run-as-root';
+import { sockdiagBinaryBeside } from './sockdiag-process';
 
 /** Where packages install the helper; the polkit action's exec.path names exactly this. */
 export const INSTALLED_HELPER = '/usr/libexec/idlewatch/idlewatch-keepalive';

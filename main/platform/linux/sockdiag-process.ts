@@ -1,8 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { assertSafeToRunAsRoot } from '../run-as-root';
 
 const END_OF_ANSWER = Buffer.from('\n.\n');
 /** Far above a 100k-socket snapshot (~0.5 s): only a helper that hangs reaches it. */
@@ -33,40 +34,6 @@ export function sockdiagBinaryPath(): string {
     );
   }
   return binary;
-}
-
-/**
- * Refuses to start, as root, a helper that another user could have replaced: the file and
- * every directory above it must belong to root and be writable by no one else. A directory
- * with the sticky bit (/tmp) may be world-writable above the helper's own directory, since
- * others cannot rename what root put in it. Throws an error naming the path.
- */
-export function assertSafeToRunAsRoot(binary: string): void {
-  let path: string;
-  try {
-    path = realpathSync(binary);
-  } catch (error) {
-    throw new Error(`idlewatch-sockdiag: cannot resolve ${binary}: ${(error as Error).message}`);
-  }
-  const refuse = (what: string, reason: string): never => {
-    throw new Error(`Refusing to run ${binary} as root: ${what} ${reason}. Build or install it as root, where only root can write.`);
-  };
-  const check = (p: string, kind: 'file' | 'directory' | 'parent') => {
-    const st = statSync(p);
-    const what = kind === 'file' ? `it (${p})` : `its directory ${p}`;
-    if (st.uid !== 0) refuse(what, `is owned by uid ${st.uid}, not root`);
-    const sticky = (st.mode & 0o1000) !== 0;
-    if ((st.mode & 0o022) !== 0 && !(kind === 'parent' && sticky)) {
-      refuse(what, `is writable by ${(st.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${(st.mode & 0o7777).toString(8)})`);
-    }
-  };
-  check(path, 'file');
-  let dir = dirname(path);
-  check(dir, 'directory');
-  while (dirname(dir) !== dir) {
-    dir = dirname(dir);
-    check(dir, 'parent');
-  }
 }
 
 export interface SockdiagOptions {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertSafeToRunAsRoot, SockdiagProcess, sockdiagBinaryBeside, sockdiagBinaryPath } from '../../../../main/platform/linux/sockdiag-process';
+import { assertSafeToRunAsRoot } from '../../../../main/platform/run-as-root';
+import { SockdiagProcess, sockdiagBinaryBeside, sockdiagBinaryPath } from '../../../../main/platform/linux/sockdiag-process';
 
 /**
  * The helper process as the app runs it, with fake helpers: shell scripts passed to the
