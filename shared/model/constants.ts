@@ -65,3 +65,7 @@ export const CONNECTED_STATES: ReadonlySet<TcpState> = new Set([
   'CLOSING',
   'LAST_ACK',
 ]);
+
+/** What a network namespace belongs to (NamespaceSchema.kind). */
+export const NAMESPACE_KINDS = ['host', 'netns', 'docker', 'kubernetes', 'container', 'process'] as const;
+export type NamespaceKind = (typeof NAMESPACE_KINDS)[number];

@@ -9,7 +9,7 @@
  * field reaches the UI without anyone remembering to list it.
  */
 import { z } from 'zod';
-import { DROP_REASONS, PRECISIONS, TCP_STATES, TIMER_KINDS } from './constants';
+import { DROP_REASONS, NAMESPACE_KINDS, PRECISIONS, TCP_STATES, TIMER_KINDS } from './constants';
 
 /**
  * How the delta compares a field whose value moves without anything happening:
@@ -35,6 +35,8 @@ export const SocketKeepaliveSchema = z.object({ timeSec: count, intervalSec: cou
 export const SocketFactsSchema = z.object({
   /** Unique across network namespaces; stable while the socket lives. */
   id: z.string().min(1).max(200),
+  /** The id of the network namespace it lives in (NetworkNamespace.id). */
+  netns: z.string().min(1).max(64),
   family: z.enum(['ipv4', 'ipv6']),
   state: TcpStateSchema,
   localAddress: z.string().max(64),
@@ -143,14 +145,25 @@ export const ClockSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }),
 ]);
 
+/**
+ * What a namespace belongs to: the host's own stack, an `ip netns` one, a container (Docker,
+ * a Kubernetes pod, another engine's), or just some process's.
+ */
+export const NamespaceKindSchema = z.enum(NAMESPACE_KINDS);
+
 /** A network namespace (Linux) or the one network stack of other OSes. Keepalive settings belong to one. */
 export const NamespaceSchema = z.object({
   /** Stable while it exists (the namespace's inode on Linux, "host" elsewhere). */
   id: z.string().min(1).max(64),
-  /** A name an administrator knows it by (`ip netns` name, container), if any. */
+  /** Its `ip netns` name, if it has one. */
   name: z.string().max(256).nullable(),
   /** The namespace Idlewatch itself runs in. */
   current: z.boolean(),
+  /** How an administrator knows it: "host", the `ip netns` name, the container's name, or "nginx (pid 4242)". */
+  label: z.string().max(256),
+  kind: NamespaceKindSchema,
+  /** A few processes in it (lowest first), by which it can be entered; [] for one no process is in (`ip netns add`). */
+  pids: z.array(count).max(8),
 });
 
 /** Where the host sits on the network: context for middleboxes (which gateway, which NAT). */

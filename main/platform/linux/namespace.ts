@@ -35,5 +35,7 @@ async function nameOf(inode: number): Promise<string | null> {
 export async function currentNamespace(): Promise<NetworkNamespace> {
   const inode = await inodeOf('/proc/self/ns/net');
   if (inode === null) throw new Error('cannot tell which network namespace this is (/proc/self/ns/net is unreadable)');
-  return { id: String(inode), name: await nameOf(inode), current: true };
+  const name = await nameOf(inode);
+  // Until discovery (issue 9) labels it: the namespace Idlewatch runs in, by its ip netns name if any.
+  return { id: String(inode), name, current: true, label: name ?? 'this namespace', kind: name ? 'netns' : 'host', pids: [process.pid] };
 }

@@ -91,6 +91,7 @@ export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names, names
   const inferredKeepalive = KEEPALIVE_STATES.has(state) ? (timer === 'keepalive' ? true : timer === 'none' ? false : null) : null;
   return {
     id: socketId(namespaceId, s),
+    netns: namespaceId,
     family,
     state,
     localAddress: s.localAddress,

@@ -157,7 +157,7 @@ const connection: Connection = fixture();
 const head = {
   seq: 2, takenAt: 1, pollMs: 12,
   host: { hostname: 'h', os: 'linux', distro: 'Debian', kernel: '6.1', arch: 'x64', network: null },
-  namespace: { id: '4026531840', name: null, current: true },
+  namespace: { id: '4026531840', name: null, current: true, label: 'host', kind: 'host', pids: [1] },
   settings: { os: 'linux', timeSec: 600, intervalSec: 60, probes: 5, retries2: 15 },
   clock: { kind: 'tick', hz: 250, anchor: null },
   diagnostics: { malformedLines: 0, processesDenied: 0, processesUnscanned: 0, unattributedSockets: 0, processesScanned: 0, warnings: [] },
