@@ -15,7 +15,7 @@ export const KEEPALIVE_FILTERS = ['any', 'on', 'off'] as const;
 export type KeepaliveFilter = (typeof KEEPALIVE_FILTERS)[number];
 
 export interface FilterSpec {
-  /** Words that must all appear in the address, port, pid, process or user (case-insensitive). */
+  /** Words that must all appear in the address, port, pid, process, user or namespace label (case-insensitive). */
   text: string;
   state: TcpState | null;
   /** Only connections idle at least this long; null = any. */
@@ -40,6 +40,16 @@ export function isFiltering(filter: FilterSpec): boolean {
     filter.keepalive !== 'any' ||
     filter.atRiskOnly
   );
+}
+
+/**
+ * What the filter needs beyond the connection itself. `namespaceLabels` (network namespace id →
+ * its label, "host", "web-1"): the text filter also finds a connection by the label of the
+ * namespace it lives in. Labels are not part of the memoized haystack: they belong to the
+ * snapshot, not the connection, and may change while the connection object stays.
+ */
+export interface FilterContext {
+  namespaceLabels?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -72,9 +82,14 @@ function haystack(c: Connection): string {
 }
 
 /** The filter as one function, built once: run it over every row (not straight into Array.filter, whose index is no age). */
-export function connectionMatcher(filter: FilterSpec): ConnectionMatcher {
+export function connectionMatcher(filter: FilterSpec, context: FilterContext = {}): ConnectionMatcher {
   // Words are searched in the table's printable form: a pasted control character matches its escape.
   const terms = visibleControls(filter.text).toLowerCase().split(/\s+/).filter(Boolean);
+  // Per word, the namespaces whose label holds it: a few labels searched once, a Set lookup per row.
+  const labels = context.namespaceLabels ? [...context.namespaceLabels] : [];
+  const inNamespaces = terms.map(
+    (term) => new Set(labels.filter(([, label]) => visibleControls(label).toLowerCase().includes(term)).map(([id]) => id)),
+  );
   const { state, atRiskOnly } = filter;
   const minIdleMs = filter.minIdleSec === null ? null : filter.minIdleSec * 1000;
   const wantKeepalive = filter.keepalive === 'any' ? null : filter.keepalive === 'on';
@@ -89,7 +104,7 @@ export function connectionMatcher(filter: FilterSpec): ConnectionMatcher {
     }
     if (terms.length > 0) {
       const text = haystack(c);
-      for (const term of terms) if (!text.includes(term)) return false;
+      for (let i = 0; i < terms.length; i++) if (!text.includes(terms[i]!) && !inNamespaces[i]!.has(c.netns)) return false;
     }
     return true;
   };
@@ -99,15 +114,15 @@ export function connectionMatcher(filter: FilterSpec): ConnectionMatcher {
  * The rows that pass `filter`, keeping their order; the same array when nothing filters. `now`
  * matters only for the minimum idle time (rows cross it as time passes).
  */
-export function filterRows(rows: readonly KnownConnection[], filter: FilterSpec, now: number): KnownConnection[] {
+export function filterRows(rows: readonly KnownConnection[], filter: FilterSpec, now: number, context?: FilterContext): KnownConnection[] {
   if (!isFiltering(filter)) return rows as KnownConnection[];
-  const matches = connectionMatcher(filter);
+  const matches = connectionMatcher(filter, context);
   return rows.filter((known) => matches(known.connection, now - known.takenAt));
 }
 
 /** The connections of one reading that pass `filter`, in a new array (the CLI, reports). */
-export function filterConnections(connections: readonly Connection[], filter: FilterSpec): Connection[] {
-  const matches = connectionMatcher(filter);
+export function filterConnections(connections: readonly Connection[], filter: FilterSpec, context?: FilterContext): Connection[] {
+  const matches = connectionMatcher(filter, context);
   return connections.filter((c) => matches(c));
 }
 

@@ -56,6 +56,11 @@ export interface KeepaliveRecord {
   outcome: KeepaliveOutcome;
   /** Plain words; on a refusal, how to do it as root. */
   message: string;
+  /**
+   * The network namespace it changed (NetworkNamespace.id, its inode on Linux); null for the one
+   * Idlewatch runs in — and for every record made before namespaces could be chosen.
+   */
+  namespace: string | null;
 }
 
 /** What one apply or undo did, as it returns. */
@@ -65,8 +70,18 @@ export interface KeepaliveChange extends KeepaliveRecord {
 }
 
 export interface ApplyOptions {
-  /** Also persist the values for the next boot. */
+  /**
+   * Also persist the values for the next boot. Only for the namespace Idlewatch runs in: another
+   * one (a container's) has no sysctl files of its own, so persisting it is refused — it is the
+   * container engine's sysctl option that keeps values there (shared/container-sysctls.ts).
+   */
   persist: boolean;
+  /**
+   * The network namespace to change: its id (NetworkNamespace.id), or 'current' (the default)
+   * for the one Idlewatch runs in. Another one is entered by the elevated helper itself, which
+   * checks it is still that namespace before it writes anything.
+   */
+  namespace?: NamespaceRef;
   /**
    * The command an administrator would run to do the same, named in a refusal
    * (e.g. `sudo idlewatch apply server`). Without it, the helper's own command line is named.
@@ -95,6 +110,11 @@ export interface AdapterCapabilities {
   timers: boolean;
   /** Other network namespaces can be read. */
   namespaces: boolean;
+  /**
+   * Why they cannot, in plain words for the UI and the CLI ("reading other network namespaces
+   * needs root: …"); null when `namespaces` is true.
+   */
+  namespacesReason: string | null;
   /** Settings can be applied through the elevated helper. */
   apply: boolean;
 }
@@ -119,12 +139,17 @@ export interface PlatformAdapter {
    */
   applyAvailability(): ApplyAvailability;
   /**
-   * Applies the three keepalive values to the namespace Idlewatch runs in, and persists them when
-   * asked, through the elevated helper: verified by reading back, put back on any failure. A
-   * refused or unavailable elevation is an outcome ('refused'), not an error.
+   * Applies the three keepalive values to a namespace (by default the one Idlewatch runs in), and
+   * persists them when asked, through the elevated helper: verified by reading back, put back on
+   * any failure. A refused or unavailable elevation is an outcome ('refused'), not an error; a
+   * namespace that cannot be named (unknown, unreadable here) or `persist` for another namespace
+   * is an ApiFailure.
    */
   applyKeepalive(values: KeepaliveValues, options: ApplyOptions): Promise<KeepaliveChange>;
-  /** Restores what was in force before the last apply (runtime values and the persisted file). */
+  /**
+   * Restores what was in force before the last apply (runtime values and the persisted file), in
+   * the namespace that apply changed.
+   */
   undoKeepalive(options?: Pick<ApplyOptions, 'rootCommand'>): Promise<KeepaliveChange>;
   /**
    * Puts back an apply that a crash or power loss interrupted, if any and if this process may

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ReportFormat } from '../../shared/api/schemas';
 import { NO_FILTER, type FilterSpec } from '../../shared/connection-filter';
+import { printable } from '../../shared/format';
 import { TCP_STATES, type TcpState } from '../../shared/model';
 import { parseProfileSpec, PRESETS, PROFILE_LIMITS } from '../../shared/profiles';
 import { everyConnectionRule, type IdleRule } from '../../shared/rules';
@@ -16,6 +17,18 @@ export interface SnapshotCommand {
   middleboxIdleSec: number | null;
   idleMinSec: number | undefined;
   state: TcpState | undefined;
+  /** --netns: a namespace as typed (id, pid or ip netns name; main/cli/netns.ts resolves it); null = the current one. */
+  netns: string | null;
+  /** --all-namespaces: every namespace in use, with a NETNS column. */
+  allNamespaces: boolean;
+}
+
+/** `idlewatch namespaces`: every network namespace with its settings beside the host's. */
+export interface NamespacesCommand {
+  command: 'namespaces';
+  json: boolean;
+  /** What AT RISK counts against: one middlebox in front of every connection. */
+  middleboxIdleSec: number | null;
 }
 
 export interface ServeCommand {
@@ -41,6 +54,8 @@ export interface ApplyCommand {
   dryRun: boolean;
   /** Do not ask, even in a terminal. */
   yes: boolean;
+  /** --netns as typed; null = the current namespace. */
+  netns: string | null;
 }
 
 export interface ReportCommand {
@@ -53,6 +68,8 @@ export interface ReportCommand {
   state: TcpState | undefined;
   /** A recording to report a post-mortem of, instead of a snapshot taken now. */
   from: string | null;
+  /** --netns as typed; null = the current namespace. */
+  netns: string | null;
 }
 
 export interface RecordCommand {
@@ -62,10 +79,13 @@ export interface RecordCommand {
   /** null: until interrupted. */
   durationMs: number | null;
   middleboxIdleSec: number | null;
+  /** --netns as typed; null = the current namespace. */
+  netns: string | null;
 }
 
 export type Command =
   | SnapshotCommand
+  | NamespacesCommand
   | ServeCommand
   | ListCommand
   | ApplyCommand
@@ -90,6 +110,8 @@ export const USAGE = `Usage: idlewatch <command> [options]
 
 Commands:
   snapshot               Print every TCP connection with its keepalive projection
+  namespaces             Every network namespace in use (containers, ip netns), its keepalive
+                         settings next to the host's, its sockets, idle and at-risk connections
   serve                  Serve the app to a browser (for headless servers), on loopback with a token
   start                  Open the desktop app; without Electron or a display, serve instead
   profiles               Keepalive profiles, the values in force now and after the next boot
@@ -108,6 +130,13 @@ Options for snapshot:
   --middlebox-idle SEC   A NAT / load balancer on the path forgets idle flows after SEC seconds
   --idle-min SEC         Only connections idle for at least SEC seconds
   --state STATE          Only connections in STATE (e.g. ESTABLISHED, TIME_WAIT)
+  --netns NS             Read another network namespace: its id (the inode \`idlewatch
+                         namespaces\` shows), the pid of a process in it, or its ip netns name
+  --all-namespaces       Every network namespace in use, with a NETNS column (root)
+
+Options for namespaces:
+  --json                 One JSON array, one object per namespace, instead of a table
+  --middlebox-idle SEC   As for snapshot: AT RISK counts the connections it drops first
 
 Options for report:
   --format FORMAT        csv, json, html or pdf (required). PDF is printed by a local Chromium
@@ -118,12 +147,14 @@ Options for report:
   --middlebox-idle SEC   As for snapshot
   --from RECORDING       A post-mortem of a recording (made by \`idlewatch record\`): which
                          connections ended while it ran, and why
+  --netns NS             As for snapshot
 
 Options for record:
   --out FILE             The recording to write (required)
   --interval SEC         Seconds between polls, ${RECORD_INTERVAL_SEC.min}-${RECORD_INTERVAL_SEC.max} (default ${RECORD_INTERVAL_SEC.default})
   --duration TIME        Stop after TIME: 90s, 10m, 2h or plain seconds (default: until Ctrl-C)
   --middlebox-idle SEC   As for snapshot
+  --netns NS             As for snapshot
 
 Options for serve and start:
   --port N               Port to listen on (default 8787; 0 picks a free one)
@@ -140,6 +171,8 @@ Options for apply:
   --no-persist           Change the running values only
   --dry-run              Show the changes and what they do to the open connections; change nothing
   --yes                  Do not ask for confirmation (it is asked only in a terminal)
+  --netns NS             Apply to another network namespace (as for snapshot), at run time only:
+                         a container keeps its settings through its engine's sysctl option
 
 apply and undo change the system: as root they run at once, otherwise through pkexec
 (polkit asks for authorization). Exit status: 0 done, 1 failed or refused (nothing
@@ -161,6 +194,18 @@ function tcpState(value: string | undefined): TcpState | undefined {
   const state = TCP_STATES.find((s) => s === upper);
   if (!state) throw new UsageError(`--state must be one of ${TCP_STATES.join(', ')}; got "${value}"`);
   return state;
+}
+
+/**
+ * --netns as typed: digits (a namespace id or a pid) or an ip netns name; main/cli/netns.ts
+ * resolves it. Anything else could not name a namespace and is refused before anything is read.
+ */
+function netnsOption(value: string | undefined): string | null {
+  if (value === undefined) return null;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value) || value === '.' || value === '..') {
+    throw new UsageError(`--netns expects a namespace id, a pid or an ip netns name, got "${printable(value.slice(0, 40))}"`);
+  }
+  return value;
 }
 
 /** An IP address or "localhost": a host name could resolve anywhere. */
@@ -213,6 +258,7 @@ function parseApply(rest: string[]): ApplyCommand {
         'no-persist': { type: 'boolean' },
         'dry-run': { type: 'boolean', default: false },
         yes: { type: 'boolean', default: false },
+        netns: { type: 'string' },
       },
     });
   } catch (error) {
@@ -222,12 +268,18 @@ function parseApply(rest: string[]): ApplyCommand {
   if (positionals.length === 0) throw new UsageError('apply needs a PROFILE: a preset such as server, custom:NAME, or TIME/INTERVAL/PROBES such as 600/60/5');
   if (positionals.length > 1) throw new UsageError(`apply takes one PROFILE, got ${positionals.length}: ${positionals.map((p) => `"${p.slice(0, 20)}"`).join(' ')}`);
   if (values.persist && values['no-persist']) throw new UsageError('--persist and --no-persist contradict each other: give one');
+  // Another namespace (a container's) has no sysctl files of its own: apply --netns is runtime
+  // only, and the command prints the container engine's lines that persist it instead.
+  if (values.persist && values.netns !== undefined) {
+    throw new UsageError("--persist cannot be used with --netns: another network namespace is applied at run time only (its container engine's sysctl option persists it; apply --netns prints the lines)");
+  }
   return {
     command: 'apply',
     profile: profileArgument(positionals[0]!),
     persist: !values['no-persist'],
     dryRun: values['dry-run'] ?? false,
     yes: values.yes ?? false,
+    netns: netnsOption(values.netns),
   };
 }
 
@@ -246,6 +298,7 @@ function parseReport(rest: string[]): ReportCommand {
     'idle-min': { type: 'string' },
     state: { type: 'string' },
     from: { type: 'string' },
+    netns: { type: 'string' },
   });
   if (values.format === undefined) throw new UsageError(`report needs --format: one of ${REPORT_FORMAT_NAMES.join(', ')}`);
   const format = REPORT_FORMAT_NAMES.find((f) => f === values.format!.toLowerCase());
@@ -256,6 +309,9 @@ function parseReport(rest: string[]): ReportCommand {
   if (from !== null && values['middlebox-idle'] !== undefined) {
     throw new UsageError('--middlebox-idle describes a live snapshot; a post-mortem (--from) uses the rules the recording was made with');
   }
+  if (from !== null && values.netns !== undefined) {
+    throw new UsageError('--netns chooses what a live snapshot reads; a post-mortem (--from) reports the namespace the recording was made in');
+  }
   return {
     command: 'report',
     format,
@@ -264,6 +320,7 @@ function parseReport(rest: string[]): ReportCommand {
     idleMinSec: seconds('idle-min', values['idle-min'], 0, MAX_IDLE_SEC),
     state: tcpState(values.state),
     from,
+    netns: netnsOption(values.netns),
   };
 }
 
@@ -282,6 +339,7 @@ function parseRecord(rest: string[]): RecordCommand {
     interval: { type: 'string' },
     duration: { type: 'string' },
     'middlebox-idle': { type: 'string' },
+    netns: { type: 'string' },
   });
   const out = path('out', values.out);
   if (out === null) throw new UsageError('record needs --out FILE: where to write the recording');
@@ -292,6 +350,7 @@ function parseRecord(rest: string[]): RecordCommand {
     intervalMs: intervalSec * 1000,
     durationMs: duration('duration', values.duration),
     middleboxIdleSec: seconds('middlebox-idle', values['middlebox-idle'], 1, MAX_IDLE_SEC) ?? null,
+    netns: netnsOption(values.netns),
   };
 }
 
@@ -309,6 +368,10 @@ export function parseCommand(argv: string[]): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
   if (command === 'serve' || command === 'start') return parseServe(command, rest);
+  if (command === 'namespaces') {
+    const values = strictArgs(rest, { json: { type: 'boolean', default: false }, 'middlebox-idle': { type: 'string' } });
+    return { command, json: values.json ?? false, middleboxIdleSec: seconds('middlebox-idle', values['middlebox-idle'], 1, MAX_IDLE_SEC) ?? null };
+  }
   if (command === 'profiles' || command === 'history') {
     return { command, json: strictArgs(rest, { json: { type: 'boolean', default: false } }).json ?? false };
   }
@@ -325,12 +388,18 @@ export function parseCommand(argv: string[]): Command {
     'middlebox-idle': { type: 'string' },
     'idle-min': { type: 'string' },
     state: { type: 'string' },
+    netns: { type: 'string' },
+    'all-namespaces': { type: 'boolean', default: false },
   });
+  const allNamespaces = values['all-namespaces'] ?? false;
+  if (allNamespaces && values.netns !== undefined) throw new UsageError('--netns reads one namespace and --all-namespaces every one: give one of them');
   return {
     command: 'snapshot',
     json: values.json ?? false,
     middleboxIdleSec: seconds('middlebox-idle', values['middlebox-idle'], 1, MAX_IDLE_SEC) ?? null,
     idleMinSec: seconds('idle-min', values['idle-min'], 0, MAX_IDLE_SEC),
     state: tcpState(values.state),
+    netns: netnsOption(values.netns),
+    allNamespaces,
   };
 }

@@ -4,7 +4,9 @@
  * file path, a profile's name) goes through printable() before it reaches the terminal.
  */
 import type { HistoryEntry, Preview, ProfilesView } from '../../shared/api/contract';
+import { formatPersistWays, persistWays } from '../../shared/container-sysctls';
 import { formatDuration, printable } from '../../shared/format';
+import type { NetworkNamespace } from '../../shared/model';
 import { detectionMs, profileSpec, type KeepaliveProfile, type KeepaliveValues } from '../../shared/profiles';
 import { formatDurationWords } from '../../shared/time-format';
 import { valuesAfterBoot } from '../core/profiles';
@@ -56,10 +58,21 @@ export function formatProfilesView(view: ProfilesView): string {
   return lines.join('\n');
 }
 
-/** The diff, the what-if summary and the plain-words explanation of a preview. */
-export function formatPreview(preview: Preview, persist: boolean): string {
+/** "network namespace 4026532817 (web-1)": another namespace as the CLI names it. */
+export function namespaceName(namespace: Pick<NetworkNamespace, 'id' | 'label'>): string {
+  const label = printable(namespace.label);
+  return label && label !== namespace.id ? `network namespace ${namespace.id} (${label})` : `network namespace ${namespace.id}`;
+}
+
+/**
+ * The diff, the what-if summary and the plain-words explanation of a preview; for another
+ * namespace than the one Idlewatch runs in (`namespace`), whose connections and settings it was
+ * made from, and where an apply is at run time only.
+ */
+export function formatPreview(preview: Preview, persist: boolean, namespace: NetworkNamespace | null = null): string {
   const p = preview.profile;
   const lines = [`Profile ${printable(p.id)} (${profileSpec(p)}): ${printable(p.rationale)}`, ''];
+  if (namespace) lines.splice(1, 0, `In ${namespaceName(namespace)}: its settings and its connections.`);
   if (preview.changes.length === 0) {
     lines.push('Changes: none, these values are already in force.');
   } else {
@@ -67,7 +80,8 @@ export function formatPreview(preview: Preview, persist: boolean): string {
     const width = Math.max(...preview.changes.map((c) => c.key.length));
     for (const c of preview.changes) lines.push(`  ${printable(c.key).padEnd(width)}  ${c.from} → ${c.to}`);
   }
-  lines.push(persist ? '  persisted for the next boot (a drop-in under /etc/sysctl.d)' : '  runtime only: the next boot sets the persisted values again', '');
+  if (namespace) lines.push(`  at run time only: ${namespaceName(namespace)} has no sysctl files of its own`, '');
+  else lines.push(persist ? '  persisted for the next boot (a drop-in under /etc/sysctl.d)' : '  runtime only: the next boot sets the persisted values again', '');
   lines.push(...summaryLines(preview), '');
   if (preview.explanation.length) lines.push(...preview.explanation.map((line) => printable(line)), '');
   return lines.join('\n');
@@ -86,6 +100,22 @@ function summaryLines(preview: Preview): string[] {
   return lines;
 }
 
+/**
+ * What persists values in another namespace, instead of Idlewatch: the container engine's lines
+ * (shared/container-sysctls.ts). Empty for the host's.
+ */
+export function formatPersistInstead(values: KeepaliveValues, namespace: NetworkNamespace): string {
+  const ways = persistWays(values, namespace);
+  if (ways.length === 0) return '';
+  return [
+    '',
+    `Not persisted: ${namespaceName(namespace)} has no sysctl files of its own, and a new one starts with the kernel defaults (7200/75/9).`,
+    `To keep ${profileSpec(values)} there, set it where the namespace is made:`,
+    ...formatPersistWays(ways),
+    '',
+  ].join('\n');
+}
+
 /** One apply or undo as the CLI reports it. */
 export function formatOutcome(entry: HistoryEntry): string {
   return `${printable(entry.message)}\n`;
@@ -97,13 +127,18 @@ function when(at: number): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** `idlewatch history`: newest first, one line each. */
+/**
+ * `idlewatch history`: newest first, one line each. Once any change was made in another network
+ * namespace, a NETNS column names it (its id; "this" for the one Idlewatch runs in).
+ */
 export function formatHistory(history: readonly HistoryEntry[]): string {
   if (history.length === 0) return 'No apply or undo recorded yet.\n';
+  const withNamespaces = history.some((e) => e.namespace !== null);
   const rows = history.map((e) => [
     when(e.at),
     printable(e.user),
     e.action,
+    ...(withNamespaces ? [printable(e.namespace ?? 'this')] : []),
     printable(e.profile ?? '—'),
     e.before ? profileSpec(e.before) : '—',
     e.after ? profileSpec(e.after) : '—',
@@ -111,5 +146,6 @@ export function formatHistory(history: readonly HistoryEntry[]): string {
     e.outcome,
     printable(e.message),
   ]);
-  return `${table(['WHEN', 'USER', 'ACTION', 'PROFILE', 'BEFORE', 'AFTER', 'PERSISTED', 'OUTCOME', 'MESSAGE'], rows).join('\n')}\n`;
+  const header = ['WHEN', 'USER', 'ACTION', ...(withNamespaces ? ['NETNS'] : []), 'PROFILE', 'BEFORE', 'AFTER', 'PERSISTED', 'OUTCOME', 'MESSAGE'];
+  return `${table(header, rows).join('\n')}\n`;
 }

@@ -9,12 +9,18 @@ import { join } from 'node:path';
 import type { MethodArgs, MethodResult, MethodName, Preview } from '../../shared/api/contract';
 import { ApiFailure, fromResult } from '../../shared/api/result';
 import { printable } from '../../shared/format';
+import type { NetworkNamespace } from '../../shared/model';
+import type { PlatformAdapter } from '../../shared/platform-adapter';
+import type { KeepaliveValues } from '../../shared/profiles';
 import { createDispatcher, type TransportPolicy } from '../core/dispatcher';
 import { defaultConfigDir, preferencesFile } from '../core/preferences-file';
 import { createIdlewatchService } from '../core/service';
 import { createPlatformAdapter } from '../platform/index';
 import { UsageError, type ApplyCommand, type ListCommand } from './options';
-import { formatHistory, formatOutcome, formatPreview, formatProfilesView } from './profiles-text';
+import { formatHistory, formatOutcome, formatPersistInstead, formatPreview, formatProfilesView, namespaceName } from './profiles-text';
+
+/** What `--netns` is resolved against (main/cli/netns.ts): the namespaces the adapter lists. */
+export type NamespaceLookup = Pick<PlatformAdapter, 'listNamespaces' | 'capabilities'>;
 
 /** The user at the terminal may do what their own rights allow; elevation asks polkit (or they are root). */
 export const CLI_POLICY: TransportPolicy = { name: 'the command line', allows: new Set(['read', 'control', 'privileged']) };
@@ -46,9 +52,10 @@ export function processIo(write: (text: string) => Promise<void>): CliIo {
   };
 }
 
-/** Runs `work` against the core, closing it afterwards. */
-export async function withCore<T>(work: (call: Call) => Promise<T>): Promise<T> {
-  const service = await createIdlewatchService(createPlatformAdapter(), preferencesFile(join(defaultConfigDir(), 'preferences.json')), {
+/** Runs `work` against the core, closing it afterwards; `--netns` is resolved against the same adapter. */
+export async function withCore<T>(work: (call: Call, namespaces: NamespaceLookup) => Promise<T>): Promise<T> {
+  const adapter = createPlatformAdapter();
+  const service = await createIdlewatchService(adapter, preferencesFile(join(defaultConfigDir(), 'preferences.json')), {
     policy: CLI_POLICY,
   });
   const dispatch = createDispatcher(service.api, CLI_POLICY);
@@ -61,7 +68,7 @@ export async function withCore<T>(work: (call: Call) => Promise<T>): Promise<T> 
     }
   };
   try {
-    return await work(call);
+    return await work(call, adapter);
   } finally {
     await service.close();
   }
@@ -74,35 +81,57 @@ export async function runProfiles(cmd: ListCommand, call: Call, io: CliIo): Prom
   return 0;
 }
 
+/** The namespace `--netns` names when it is not the one Idlewatch runs in; null for that one (or no --netns). */
+async function otherNamespace(cmd: ApplyCommand, namespaces: NamespaceLookup | undefined): Promise<NetworkNamespace | null> {
+  if (cmd.netns === null) return null;
+  if (!namespaces) throw new UsageError('--netns: no namespaces to look it up in');
+  const { resolveNetns } = await import('./netns');
+  const found = await resolveNetns(namespaces, cmd.netns);
+  return found.current ? null : found;
+}
+
 /**
  * `idlewatch apply`: the preview, then (unless --dry-run) a question only when someone is at a
  * terminal and did not say --yes — so scripts and `sudo idlewatch apply …` just work — then the
  * apply and its outcome. Exit 0 applied, 1 anything else (nothing changed, or the message says what is left).
+ *
+ * With --netns naming another namespace (a container's), the preview is of that namespace's
+ * connections and settings, the apply is at run time only (what the default --persist becomes:
+ * an explicit --persist is refused by the options), and instead of persisting the command
+ * prints the container engine's lines that would.
  */
-export async function runApply(cmd: ApplyCommand, call: Call, io: CliIo): Promise<number> {
+export async function runApply(cmd: ApplyCommand, call: Call, io: CliIo, namespaces?: NamespaceLookup): Promise<number> {
+  const other = await otherNamespace(cmd, namespaces);
+  const persist = other ? false : cmd.persist;
+  const where = other ? { namespace: other.id } : null;
   let preview: Preview | null = null;
   try {
-    preview = await call('previewProfile', cmd.profile);
+    preview = where ? await call('previewProfile', cmd.profile, where) : await call('previewProfile', cmd.profile);
   } catch (error) {
     // A profile that does not resolve is bad usage; a preview that cannot be computed (the
     // socket table unreadable) does not stop an apply, only a dry run.
     if (error instanceof UsageError || cmd.dryRun) throw error;
     io.err(`idlewatch: no preview of the open connections: ${printable((error as Error).message)}\n`);
   }
-  if (preview) await io.out(formatPreview(preview, cmd.persist));
+  if (preview) await io.out(formatPreview(preview, persist, other));
+  const persistInstead = (values: KeepaliveValues) => (other ? formatPersistInstead(values, other) : '');
+  if (preview && other) await io.out(persistInstead(preview.profile));
   if (cmd.dryRun) {
     await io.out('Dry run: nothing was changed.\n');
     return 0;
   }
   if (!cmd.yes && io.interactive) {
     const what = preview ? printable(preview.profile.id) : printable(cmd.profile);
-    const answer = await io.ask(`Apply ${what}${cmd.persist ? ' now and for the next boot' : ' until the next boot'}? [y/N] `);
+    const when = other ? ` to ${namespaceName(other)}, at run time only` : persist ? ' now and for the next boot' : ' until the next boot';
+    const answer = await io.ask(`Apply ${what}${when}? [y/N] `);
     if (!/^\s*y(es)?\s*$/i.test(answer)) {
       io.err('Not applied: nothing was changed.\n');
       return 1;
     }
   }
-  const { entry } = await call('applyProfile', cmd.profile, { persist: cmd.persist });
+  const { entry } = await call('applyProfile', cmd.profile, { persist, ...where });
+  // Without a preview, the lines that persist it come after: with the values it applied.
+  if (!preview && other && entry.outcome === 'applied' && entry.after) await io.out(persistInstead(entry.after));
   return report(entry, io);
 }
 

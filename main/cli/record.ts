@@ -1,12 +1,14 @@
 import type { SnapshotDelta } from '../../shared/api/schemas';
+import type { NamespaceRef } from '../../shared/platform-adapter';
 import { formatDurationWords } from '../../shared/time-format';
 import { Poller } from '../core/poller';
 import { Recorder } from '../core/recorder';
 import { createPlatformAdapter } from '../platform/index';
+import { netnsRef } from './netns';
 import { middleboxRules, type RecordCommand } from './options';
 
 /**
- * `idlewatch record --out FILE [--interval SEC] [--duration D] [--middlebox-idle SEC]`: records
+ * `idlewatch record --out FILE [--interval SEC] [--duration D] [--middlebox-idle SEC] [--netns NS]`: records
  * what the collector sees to `cmd.out` through the same poller the app uses, until the duration
  * is up or the process is asked to stop (SIGINT, SIGTERM: both end with a clean stop line). A
  * recording that stops on its own (disk full) fails the command.
@@ -14,12 +16,19 @@ import { middleboxRules, type RecordCommand } from './options';
 export async function runRecord(cmd: RecordCommand, say: (line: string) => void): Promise<void> {
   const adapter = createPlatformAdapter();
   const rules = middleboxRules(cmd.middleboxIdleSec);
+  let namespace: NamespaceRef;
+  try {
+    namespace = await netnsRef(adapter, cmd.netns);
+  } catch (error) {
+    adapter.close();
+    throw error;
+  }
   const host = adapter.describeHost();
   let recorder: Recorder | null = null;
   let pollErrors = 0;
   const poller = new Poller(
     adapter,
-    { intervalMs: cmd.intervalMs, rules, host: () => host },
+    { intervalMs: cmd.intervalMs, rules, host: () => host, namespace },
     {
       delta: (delta: SnapshotDelta) => recorder?.delta(delta),
       state: () => undefined,
@@ -45,6 +54,7 @@ export async function runRecord(cmd: RecordCommand, say: (line: string) => void)
         rules,
         snapshot: () => poller.snapshot(),
         adapter,
+        namespace,
         onState: (state) => {
           if (state.error) finished('error');
         },
@@ -69,6 +79,6 @@ export async function runRecord(cmd: RecordCommand, say: (line: string) => void)
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await recorder?.stop('stopped');
-    poller.stop();
+    await poller.stop();
   }
 }

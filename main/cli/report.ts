@@ -12,6 +12,7 @@ import { takeSnapshot } from '../core/snapshot';
 import { createPlatformAdapter } from '../platform/index';
 import { findChromiumPrinter, renderReport, reportChunks, type ReportInput } from '../report/index';
 import { readPostMortem } from '../report/post-mortem';
+import { netnsRef } from './netns';
 import { commandFilter, middleboxRules, type ReportCommand } from './options';
 import { writeFileReplacing } from './output-file';
 
@@ -22,8 +23,9 @@ async function snapshotInput(cmd: ReportCommand, generatedAt: number): Promise<O
   const adapter = createPlatformAdapter();
   try {
     const rules = middleboxRules(cmd.middleboxIdleSec);
+    const namespace = await netnsRef(adapter, cmd.netns);
     const [snapshot, records, preferences] = await Promise.all([
-      takeSnapshot(adapter, { rules }),
+      takeSnapshot(adapter, { rules, namespace }),
       adapter.readHistory().catch(() => []),
       // Saved custom profiles name the applies made with them, as `idlewatch history` does.
       preferencesFile(join(defaultConfigDir(), 'preferences.json')).load(),

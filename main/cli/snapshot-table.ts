@@ -1,6 +1,7 @@
 import { formatDuration, formatEndpoint, printable } from '../../shared/format';
 import { dropByLabel, keepaliveLabel, pidProcessLabel, userLabel } from '../../shared/labels';
-import type { Snapshot } from '../../shared/model';
+import type { NetworkNamespace, Snapshot } from '../../shared/model';
+import { namespaceDrift } from '../../shared/namespace-drift';
 import { settingsSummary, silentPeerDropMs } from '../../shared/settings';
 
 function countdown(at: number | null, now: number): string {
@@ -10,29 +11,64 @@ function countdown(at: number | null, now: number): string {
 
 const COLUMNS = ['STATE', 'LOCAL', 'REMOTE', 'PID/PROCESS', 'USER', 'IDLE', 'KA', 'PROBES', 'NEXT PROBE', 'DROP', 'BY'] as const;
 
+/** A namespace's label in the NETNS column: printable, and cut so one long container name does not widen every row. */
+const NETNS_LABEL_MAX = 24;
+
+/** "web-1 (4026532512)": a namespace as the header names it. */
+const namespaceName = (n: NetworkNamespace) => `${printable(n.label)} (${n.id})`;
+
+function netnsLabel(n: NetworkNamespace | undefined, id: string): string {
+  const label = printable(n?.label ?? id);
+  return label.length > NETNS_LABEL_MAX ? `${label.slice(0, NETNS_LABEL_MAX - 1)}…` : label;
+}
+
 /** The host line: "db1 · Debian GNU/Linux 12 · kernel 6.1.0 · HZ 250 · netns 4026531840". */
-function hostLine(snapshot: Snapshot): string {
+function hostLine(snapshot: Snapshot, allNamespaces: boolean): string {
   const { host, clock, namespace } = snapshot;
   return [
     printable(host.hostname),
     host.distro === null ? null : printable(host.distro),
     `kernel ${printable(host.kernel)}`,
     clock.kind === 'tick' ? `HZ ${clock.hz}` : null,
-    `netns ${printable(namespace.name ?? namespace.id)}`,
+    allNamespaces
+      ? `${snapshot.namespaces.length} network namespaces`
+      : namespace.current
+        ? `netns ${printable(namespace.name ?? namespace.id)}`
+        : `netns ${namespaceName(namespace)}`,
   ]
     .filter((part) => part !== null)
     .join(' · ');
 }
 
+/** Under the host's settings, each other namespace's, with how they differ from the host's (shared/namespace-drift.ts). */
+function namespaceLines(snapshot: Snapshot): string[] {
+  return snapshot.namespaces
+    .filter(({ namespace }) => namespace.id !== snapshot.namespace.id)
+    .map(({ namespace, settings }) => {
+      const drift = namespaceDrift(settings, snapshot.settings);
+      return `netns ${namespaceName(namespace)}: ${settingsSummary(settings)}${drift.note === null ? '' : ` · * ${drift.note}`}`;
+    });
+}
+
+export interface SnapshotTableOptions {
+  /** A NETNS column (the namespace's label), and a line per namespace under the host's settings. */
+  namespaceColumn?: boolean;
+}
+
 /** The readable table of `idlewatch snapshot`: a summary line, then one row per connection. */
-export function formatSnapshotTable(snapshot: Snapshot, now: number): string {
+export function formatSnapshotTable(snapshot: Snapshot, now: number, options: SnapshotTableOptions = {}): string {
+  const allNamespaces = options.namespaceColumn ?? false;
   const lines: string[] = [];
   lines.push(
-    hostLine(snapshot),
-    `${settingsSummary(snapshot.settings)} · a silent peer is dropped ${formatDuration(silentPeerDropMs(snapshot.settings))} after its last packet`,
+    hostLine(snapshot, allNamespaces),
+    `${allNamespaces ? `netns ${namespaceName(snapshot.namespace)}: ` : ''}${settingsSummary(snapshot.settings)} · a silent peer is dropped ${formatDuration(silentPeerDropMs(snapshot.settings))} after its last packet`,
+    ...(allNamespaces ? namespaceLines(snapshot) : []),
     '',
   );
+  const byId = new Map(snapshot.namespaces.map(({ namespace }) => [namespace.id, namespace]));
+  const columns: readonly string[] = allNamespaces ? ['NETNS', ...COLUMNS] : COLUMNS;
   const rows = snapshot.connections.map((c) => [
+    ...(allNamespaces ? [netnsLabel(byId.get(c.netns), c.netns)] : []),
     c.state,
     formatEndpoint(c.localAddress, c.localPort),
     formatEndpoint(c.remoteAddress, c.remotePort),
@@ -45,9 +81,9 @@ export function formatSnapshotTable(snapshot: Snapshot, now: number): string {
     countdown(c.dropAt, now),
     dropByLabel(c) ?? '',
   ]);
-  const widths = COLUMNS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = columns.map((h, i) => rows.reduce((width, r) => Math.max(width, r[i]!.length), h.length));
   const format = (cells: readonly string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
-  lines.push(format(COLUMNS), ...rows.map(format));
+  lines.push(format(columns), ...rows.map(format));
   const d = snapshot.diagnostics;
   const notes = [
     `${snapshot.connections.length} connections`,

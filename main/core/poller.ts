@@ -1,9 +1,10 @@
-import type { PollState, SnapshotDelta, SnapshotHead, SnapshotView } from '../../shared/api/contract';
-import type { EffectiveKeepalive, HostInfo, SocketFacts } from '../../shared/model';
+import type { NamespaceSelection, PollState, SnapshotDelta, SnapshotHead, SnapshotView } from '../../shared/api/contract';
+import type { EffectiveKeepalive, HostInfo, NetworkNamespace, Snapshot, SocketFacts } from '../../shared/model';
 import type { PlatformAdapter } from '../../shared/platform-adapter';
 import type { IdleRule } from '../../shared/rules';
 import { diffSnapshot, type KnownConnection } from '../../shared/snapshot-delta';
-import { takeSnapshot } from './snapshot';
+import { mergeNamespaceReads, namespacesToRead, readNamespaces } from './namespaces';
+import { takeSnapshot, type SnapshotOptions } from './snapshot';
 
 export interface PollerEvents {
   delta(delta: SnapshotDelta): void;
@@ -16,9 +17,17 @@ export interface PollerOptions {
   rules: readonly IdleRule[];
   /** The host, described once by the service; polls reuse it. */
   host: () => Promise<HostInfo>;
+  /** Which namespace to read: the current one (default), one by id, or all of them. */
+  namespace?: NamespaceSelection;
   /** Injectable for tests. */
   now?: () => number;
 }
+
+/**
+ * Reading all namespaces, the list of them is taken again after this many polls (new containers
+ * appear within that), and at once after a namespace could not be read (it may be gone).
+ */
+export const RELIST_NAMESPACES_EVERY_POLLS = 10;
 
 /**
  * Polls the platform adapter on an interval, one poll at a time, and reports each poll as the
@@ -37,6 +46,12 @@ const sameValues = (a: EffectiveKeepalive, b: EffectiveKeepalive) =>
 
 export class Poller {
   private known = new Map<string, KnownConnection>();
+  private selection: NamespaceSelection;
+  /** The selection `known` and `head` were read with: a poll of another one starts a new base. */
+  private readSelection: NamespaceSelection;
+  /** Reading all namespaces: the ones listed, and polls since they were. */
+  private namespaceList: NetworkNamespace[] | null = null;
+  private pollsSinceListed = 0;
   /**
    * Per connection: the values its keepalive timer was armed under, kept while that same timer is
    * armed and the values governing the socket have changed since (an apply lowered
@@ -69,6 +84,7 @@ export class Poller {
     this.intervalMs = options.intervalMs;
     this.rules = options.rules;
     this.now = options.now ?? Date.now;
+    this.selection = this.readSelection = options.namespace ?? 'current';
     this.firstPoll = new Promise((resolve) => (this.resolveFirstPoll = resolve));
   }
 
@@ -80,6 +96,7 @@ export class Poller {
       lastError: this.lastError,
       pollStartedAt: this.pollStartedAt,
       late: this.late,
+      namespace: this.selection,
     };
   }
 
@@ -111,6 +128,23 @@ export class Poller {
     if (this.running && !this.polling) this.schedule(0);
   }
 
+  /**
+   * Reads another namespace (or all of them) from now on. The next poll runs at once, paused or
+   * not, and starts a new delta base: its delta follows no snapshot a receiver holds, so each
+   * receiver fetches the whole table (renderer/src/lib/snapshot-sync.ts, the recorder).
+   */
+  select(selection: NamespaceSelection): void {
+    if (selection === this.selection) return;
+    this.selection = selection;
+    this.namespaceList = null;
+    this.on.state(this.state());
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    void this.pollFresh().then(() => {
+      if (this.running && !this.timer && !this.polling) this.schedule(this.untilNextPoll());
+    });
+  }
+
   /** The whole current table; waits for the first poll. */
   async snapshot(): Promise<SnapshotView> {
     await this.firstPoll;
@@ -133,10 +167,15 @@ export class Poller {
     return this.pollOnce();
   }
 
-  /** Stops polling and releases the adapter. Safe to call more than once. */
-  stop(): void {
+  /**
+   * Stops polling and releases the adapter once the poll under way (if any) has ended: closing
+   * it under a poll that reads namespace after namespace would let the next read start a new
+   * helper process that nothing closes, and the process would not exit. Safe to call more than once.
+   */
+  async stop(): Promise<void> {
     if (this.running) this.pause();
     if (this.lateTimer) clearTimeout(this.lateTimer);
+    await this.polling?.catch(() => undefined);
     this.adapter.close();
   }
 
@@ -182,7 +221,15 @@ export class Poller {
         armedUnder.set(facts.id, armed);
         return armed;
       };
-      const snapshot = await takeSnapshot(this.adapter, { rules: this.rules, host: await this.options.host(), armedWith });
+      const selection = this.selection;
+      const snapshot = await this.read(selection, { rules: this.rules, host: await this.options.host(), armedWith });
+      if (selection !== this.readSelection) {
+        // Another selection: the delta is of the whole table, after a seq no receiver holds. (What
+        // timers were armed under stays: ids are unique across namespaces, the same id the same socket.)
+        this.known.clear();
+        this.readSelection = selection;
+        this.seq += 1;
+      }
       this.armedUnder = armedUnder;
       const { connections, schema: _schema, ...rest } = snapshot;
       const baseSeq = this.seq;
@@ -202,6 +249,28 @@ export class Poller {
     } finally {
       this.resolveFirstPoll();
     }
+  }
+
+  /** One snapshot of what is selected. */
+  private async read(selection: NamespaceSelection, options: Omit<SnapshotOptions, 'namespace'>): Promise<Snapshot> {
+    if (selection !== 'all') return takeSnapshot(this.adapter, { ...options, namespace: selection });
+    let listFailed: string | null = null;
+    if (this.namespaceList === null || this.pollsSinceListed >= RELIST_NAMESPACES_EVERY_POLLS) {
+      try {
+        this.namespaceList = await namespacesToRead(this.adapter);
+      } catch (error) {
+        // Without the list, the namespaces read last time (or the current one) are read again.
+        listFailed = `the network namespaces could not be listed: ${(error as Error).message}`.slice(0, 1000);
+        this.namespaceList ??= await namespacesToRead(this.adapter, []);
+      }
+      this.pollsSinceListed = 0;
+    }
+    this.pollsSinceListed += 1;
+    const reads = await readNamespaces(this.adapter, this.namespaceList, options);
+    if (listFailed !== null || reads.some((r) => r.error !== null)) this.namespaceList = null;
+    const snapshot = mergeNamespaceReads(reads);
+    if (listFailed !== null) snapshot.diagnostics.warnings = [listFailed, ...snapshot.diagnostics.warnings].slice(0, 100);
+    return snapshot;
   }
 
   private finishPoll(stateChanged: boolean): void {

@@ -11,16 +11,25 @@
  * pkexec or the helper missing) — with the message saying what happened and, on a refusal, the
  * exact root command. A refusal is an event in the machine's history like any other attempt,
  * shown where results are shown, and listed in the history of this session.
+ *
+ * Another network namespace (a container's): the preview is made from that namespace's
+ * connections and settings, the apply is at run time only. Persisting it cannot become an
+ * attempt — there is nothing in the namespace to persist to — so it is a 'bad-request'
+ * ApiFailure whose message names the container engine's lines that do persist it
+ * (shared/container-sysctls.ts). A runtime apply there answers like any other, its entry naming
+ * the namespace, its message saying how to keep the values.
  */
 import type { ApplyResult, CustomProfile, HistoryEntry, Preview, ProfilesView, SnapshotView } from '../../shared/api/contract';
 import type { BootSettings } from '../../shared/api/schemas';
 import { ApiFailure } from '../../shared/api/result';
-import type { KeepaliveSettings } from '../../shared/model';
+import { persistHint, persistRefusal } from '../../shared/container-sysctls';
+import type { Connection, KeepaliveSettings, NetworkNamespace } from '../../shared/model';
 import type { KeepaliveChange, KeepaliveRecord, PlatformAdapter } from '../../shared/platform-adapter';
 import { PRESETS, profileSpec, resolveProfile, type KeepaliveProfile, type KeepaliveValues } from '../../shared/profiles';
 import { previewProfile } from '../../shared/projection/what-if';
 import type { IdleRule } from '../../shared/rules';
 import { keepaliveValuesOf } from '../../shared/settings';
+import { takeSnapshot } from './snapshot';
 
 /** The history the view carries, newest first (the schema's bound). */
 export const HISTORY_LIMIT = 200;
@@ -68,9 +77,13 @@ export function overrideWarning(boot: BootSettings): string | null {
   return `Persisted, but ${files.join('; ')} later and will win at boot.`;
 }
 
-/** The command that does the same as root; presets by name, anything else by its values (root's saved profiles are not this user's). */
-export function rootApplyCommand(profile: KeepaliveProfile, persist: boolean): string {
+/**
+ * The command that does the same as root; presets by name, anything else by its values (root's
+ * saved profiles are not this user's). In another namespace `apply` is at run time by default.
+ */
+export function rootApplyCommand(profile: KeepaliveProfile, persist: boolean, namespace?: string): string {
   const ref = profile.builtIn ? profile.id : profileSpec(profile);
+  if (namespace !== undefined) return `sudo idlewatch apply ${ref} --netns ${namespace}`;
   return `sudo idlewatch apply ${ref}${persist ? '' : ' --no-persist'}`;
 }
 
@@ -99,6 +112,7 @@ function entryOf(record: KeepaliveRecord, profile: string | null, message = reco
     persisted: record.persisted,
     outcome: record.outcome,
     message: message.slice(0, MESSAGE_LIMIT),
+    namespace: record.namespace,
   };
 }
 
@@ -109,6 +123,7 @@ function entryOf(record: KeepaliveRecord, profile: string | null, message = reco
  */
 const sameEvent = (system: HistoryEntry, session: HistoryEntry) =>
   system.action === session.action &&
+  system.namespace === session.namespace &&
   system.outcome === session.outcome &&
   Math.abs(system.at - session.at) < 60_000 &&
   JSON.stringify(system.before) === JSON.stringify(session.before);
@@ -124,6 +139,34 @@ export function createProfilesCore(options: ProfilesCoreOptions) {
     const resolved = resolveProfile(ref, options.customProfiles());
     if (!resolved.ok) throw new ApiFailure('bad-request', resolved.error);
     return resolved.value;
+  }
+
+  /**
+   * The namespace an id names when it is not the one Idlewatch runs in; null for that one. An id
+   * the adapter does not list is passed on as it is: the adapter says why it cannot be read.
+   */
+  async function otherNamespace(id: string | undefined): Promise<NetworkNamespace | { id: string; unlisted: true } | null> {
+    if (id === undefined) return null;
+    const listed = (await adapter.listNamespaces()).find((n) => n.id === id);
+    if (listed) return listed.current ? null : listed;
+    return { id, unlisted: true };
+  }
+
+  /**
+   * A namespace's connections, settings and clock for a preview: from the poller's snapshot when
+   * it holds that namespace (alone or among all of them), else read now.
+   */
+  async function previewSource(id: string | undefined) {
+    const polled = await options.snapshot();
+    const held = polled.namespaces?.length ? polled.namespaces : [{ namespace: polled.namespace, settings: polled.settings }];
+    const match = held.find(({ namespace }) => (id === undefined ? namespace.current : namespace.id === id));
+    if (match) {
+      const only = held.length === 1 && polled.namespace.id === match.namespace.id;
+      const connections: Connection[] = only ? polled.connections : polled.connections.filter((c) => c.netns === match.namespace.id);
+      return { connections, settings: match.settings, clock: polled.clock, takenAt: polled.takenAt };
+    }
+    const taken = await takeSnapshot(adapter, { rules: options.rules(), namespace: id ?? 'current', host: polled.host });
+    return { connections: taken.connections, settings: taken.settings, clock: taken.clock, takenAt: taken.takenAt };
   }
 
   async function view(): Promise<ProfilesView> {
@@ -193,9 +236,9 @@ export function createProfilesCore(options: ProfilesCoreOptions) {
       return publish();
     },
 
-    async previewProfile(ref: string): Promise<Preview> {
+    async previewProfile(ref: string, { namespace }: { namespace?: string } = {}): Promise<Preview> {
       const profile = resolve(ref);
-      const snapshot = await options.snapshot();
+      const snapshot = await previewSource(namespace);
       return previewProfile(
         {
           connections: snapshot.connections,
@@ -209,17 +252,24 @@ export function createProfilesCore(options: ProfilesCoreOptions) {
       );
     },
 
-    async applyProfile(ref: string, { persist }: { persist: boolean }): Promise<ApplyResult> {
+    async applyProfile(ref: string, { persist, namespace }: { persist: boolean; namespace?: string }): Promise<ApplyResult> {
       const profile = resolve(ref);
-      await recovering;
       const values = { timeSec: profile.timeSec, intervalSec: profile.intervalSec, probes: profile.probes };
-      const change = await adapter.applyKeepalive(values, { persist, rootCommand: rootApplyCommand(profile, persist) });
+      const other = await otherNamespace(namespace);
+      if (other && 'kind' in other && persist) throw new ApiFailure('bad-request', persistRefusal(values, other));
+      await recovering;
+      const change = await adapter.applyKeepalive(values, {
+        persist,
+        ...(other ? { namespace: other.id } : {}),
+        rootCommand: rootApplyCommand(profile, persist, other?.id),
+      });
       let message = change.message;
       if (change.outcome === 'applied' && persist) {
         const boot = await adapter.readBootSettings().catch(() => null);
         const warning = boot && overrideWarning(boot);
         if (warning) message = `${message} ${warning}`;
       }
+      if (change.outcome === 'applied' && other && 'kind' in other) message = `${message} ${persistHint(values, other)}`;
       return settle(change, entryOf(change, profile.id, message));
     },
 

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { METHOD_CAPABILITIES } from '../../shared/api/channels';
-import type { CustomProfile, EventName, EventPayload, IdlewatchApi, Subscribe } from '../../shared/api/contract';
+import { ApiFailure, type CustomProfile, type EventName, type EventPayload, type IdlewatchApi, type NamespaceSelection, type Subscribe } from '../../shared/api/contract';
 import type { HostInfo } from '../../shared/model';
 import type { PlatformAdapter } from '../../shared/platform-adapter';
 import type { IdleRule } from '../../shared/rules';
 import { DESKTOP_POLICY, type TransportPolicy } from './dispatcher';
+import { namespaceSummaries } from './namespaces';
 import { Poller } from './poller';
 import { createProfilesCore } from './profiles';
 import { createRecordings } from './recordings';
@@ -178,6 +179,17 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
     recordingsDir: recordings.dir,
   });
 
+  /** An id must name a namespace in use; where others cannot be read, only the current one does. */
+  const checkSelectable = async (selection: NamespaceSelection): Promise<void> => {
+    if (selection === 'current' || selection === 'all') return;
+    const found = (await adapter.listNamespaces()).find((n) => n.id === selection);
+    if (found) return;
+    if (!adapter.capabilities.namespaces) {
+      throw new ApiFailure('unsupported', adapter.capabilities.namespacesReason ?? 'other network namespaces cannot be read here');
+    }
+    throw new ApiFailure('bad-request', `no network namespace ${selection} is in use (it may have just gone)`);
+  };
+
   const api: IdlewatchApi = {
     getSnapshot: () => poller.snapshot(),
     getPollState: async () => poller.state(),
@@ -213,6 +225,12 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
     stopRecording: recordings.stop,
     getRecordingState: async () => recordings.state(),
     listRecordings: recordings.list,
+    listNamespaces: async () => namespaceSummaries(adapter, { rules: preferences.rules, host: await host }),
+    selectNamespace: async (selection) => {
+      await checkSelectable(selection);
+      poller.select(selection);
+      return poller.state();
+    },
   };
 
   const subscribe: Subscribe = (event, listener) => {
@@ -223,7 +241,7 @@ export async function createIdlewatchService(adapter: PlatformAdapter, store: Pr
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
-      poller.stop();
+      await poller.stop();
       await recordings.stop();
       await writer.flush();
     })();

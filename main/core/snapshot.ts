@@ -39,6 +39,7 @@ export async function takeSnapshot(adapter: PlatformAdapter, options: SnapshotOp
     host,
     namespace: table.namespace,
     settings,
+    namespaces: [{ namespace: table.namespace, settings }],
     clock: table.clock,
     connections,
     diagnostics: table.diagnostics,
@@ -47,6 +48,6 @@ export async function takeSnapshot(adapter: PlatformAdapter, options: SnapshotOp
 
 /** A poller's view (a snapshot with its sequence number and poll time) as the snapshot schema has it. */
 export function snapshotFromView(view: SnapshotView): Snapshot {
-  const { takenAt, host, namespace, settings, clock, connections, diagnostics } = view;
-  return { schema: 'idlewatch.snapshot/2', takenAt, host, namespace, settings, clock, connections, diagnostics };
+  const { takenAt, host, namespace, settings, namespaces, clock, connections, diagnostics } = view;
+  return { schema: 'idlewatch.snapshot/2', takenAt, host, namespace, settings, namespaces, clock, connections, diagnostics };
 }

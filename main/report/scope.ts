@@ -52,7 +52,11 @@ export function scopeOf(input: Pick<ReportInput, 'snapshot' | 'scope'>): ScopedC
   const all = input.snapshot.connections;
   const total = all.length;
   const filter = input.scope.kind === 'filtered' && isFiltering(input.scope.filter) ? input.scope.filter : null;
-  const connections = (filter === null ? [...all] : filterConnections(all, filter)).sort(byDropSoonest);
+  // A snapshot of several namespaces: the table's text filter finds a connection by its
+  // namespace's label too, and the export must hold the same rows.
+  const namespaces = input.snapshot.namespaces ?? [];
+  const context = namespaces.length > 1 ? { namespaceLabels: new Map(namespaces.map((n) => [n.namespace.id, n.namespace.label])) } : {};
+  const connections = (filter === null ? [...all] : filterConnections(all, filter, context)).sort(byDropSoonest);
   const description =
     filter === null
       ? `All ${total} ${connectionsWord(total)}`

@@ -41,6 +41,10 @@ export const METHOD_CAPABILITIES = {
   getRecordingState: 'read',
   /** The recordings in the recordings folder, newest first. */
   listRecordings: 'read',
+  /** Every network namespace in use, its keepalive settings next to the host's, its sockets. */
+  listNamespaces: 'read',
+  /** Which namespace the poller reads: the current one, one by id, or all of them. */
+  selectNamespace: 'control',
 } as const satisfies Record<string, Capability>;
 
 export type MethodName = keyof typeof METHOD_CAPABILITIES;

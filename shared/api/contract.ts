@@ -10,6 +10,7 @@ import { ApiFailure } from './result';
 import {
   ApiErrorSchema,
   ApplyOptionsSchema,
+  PreviewOptionsSchema,
   ApplyResultSchema,
   ExportedFileSchema,
   ExportRequestSchema,
@@ -21,6 +22,8 @@ import {
   ProfileRefSchema,
   ProfilesViewSchema,
   IdleRulesSchema,
+  NamespaceSelectionSchema,
+  NamespacesViewSchema,
   PollIntervalMsSchema,
   PollStateSchema,
   SnapshotDeltaSchema,
@@ -45,7 +48,11 @@ export const METHODS = {
   setRules: { args: z.tuple([IdleRulesSchema]), result: IdleRulesSchema },
   getProfiles: { args: z.tuple([]), result: ProfilesViewSchema },
   saveProfiles: { args: z.tuple([CustomProfilesSchema]), result: ProfilesViewSchema },
-  previewProfile: { args: z.tuple([ProfileRefSchema]), result: PreviewSchema },
+  /**
+   * What a profile would change, over the live connections: of the namespace Idlewatch runs in,
+   * or of another one (`{ namespace }`), with that namespace's settings.
+   */
+  previewProfile: { args: z.tuple([ProfileRefSchema, PreviewOptionsSchema.optional()]), result: PreviewSchema },
   /**
    * Applies a profile (persisting it when `persist`) through the elevated helper. A request that
    * cannot become an attempt fails: 'bad-request' for an unknown profile or a value out of the
@@ -55,6 +62,9 @@ export const METHODS = {
    * dismissed or not authorized, pkexec or the helper is missing) — nothing changed unless
    * 'applied' or 'failed', and entry.message says what happened, on a refusal with the exact root
    * command that would do it. Refusals are listed in the history of the running session.
+   * `namespace` applies to another network namespace, at run time only: with `persist` it fails
+   * 'bad-request', and the message names the container engine's option that persists it
+   * (docker run --sysctl, Compose sysctls:, a pod's securityContext.sysctls).
    */
   applyProfile: { args: z.tuple([ProfileRefSchema, ApplyOptionsSchema]), result: ApplyResultSchema },
   /** Restores what was in force before the last apply; outcomes as for applyProfile. */
@@ -71,6 +81,19 @@ export const METHODS = {
   stopRecording: { args: z.tuple([]), result: RecordingStateSchema },
   getRecordingState: { args: z.tuple([]), result: RecordingStateSchema },
   listRecordings: { args: z.tuple([]), result: z.array(RecordingInfoSchema).max(1000) },
+  /**
+   * Every network namespace in use (Linux, as root; elsewhere or without root, the current one
+   * only, with `reason`), each with its settings, sockets, idle and at-risk counts, and how its
+   * settings differ from the host's. Reads each namespace once.
+   */
+  listNamespaces: { args: z.tuple([]), result: NamespacesViewSchema },
+  /**
+   * Makes the poller read another namespace (or all of them) from the next poll, which runs now.
+   * The next delta does not follow the last one (a receiver fetches the whole snapshot). Fails
+   * 'bad-request' for an id not among the namespaces in use, 'unsupported' where other
+   * namespaces cannot be read (the message says why).
+   */
+  selectNamespace: { args: z.tuple([NamespaceSelectionSchema]), result: PollStateSchema },
 } as const satisfies { [M in MethodName]: MethodSpec };
 
 /** Events the core pushes, with their payload schemas. */
@@ -116,6 +139,9 @@ export type {
   SnapshotDelta,
   SnapshotView,
   PollState,
+  NamespaceSelection,
+  NamespaceSummary,
+  NamespacesView,
   SnapshotHead,
   ProfilesView,
   Preview,

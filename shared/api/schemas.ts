@@ -11,6 +11,7 @@ import {
   HostSchema,
   KeepaliveSettingsSchema,
   NamespaceSchema,
+  SnapshotNamespacesSchema,
 } from '../model/schemas';
 import { KEEPALIVE_FILTERS } from '../connection-filter';
 import { hasControls } from '../labels';
@@ -65,8 +66,12 @@ export const SnapshotHeadSchema = z.object({
   seq: count,
   takenAt: epochMs,
   host: HostSchema,
+  /** The namespace read; for all of them, the one Idlewatch runs in. */
   namespace: NamespaceSchema,
+  /** The settings of `namespace`. */
   settings: KeepaliveSettingsSchema,
+  /** Every namespace the connections come from, with its settings (to label a namespace column and mark drift). */
+  namespaces: SnapshotNamespacesSchema,
   clock: ClockSchema,
   diagnostics: DiagnosticsSchema,
   /** How long the poll took (ms). */
@@ -84,6 +89,14 @@ export const SnapshotDeltaSchema = SnapshotHeadSchema.extend({
   removed: z.array(z.string()),
 });
 
+/**
+ * Which network namespace the poller reads: 'current' (the one Idlewatch runs in), 'all' (every
+ * one in use, merged; connection ids stay unique), or one by id (NetworkNamespace.id, its inode).
+ */
+export const NamespaceSelectionSchema = z
+  .string()
+  .regex(/^(current|all|[0-9]{1,20})$/, "a namespace is 'current', 'all' or a namespace id (its inode, digits)");
+
 export const PollStateSchema = z.object({
   running: z.boolean(),
   intervalMs: PollIntervalMsSchema,
@@ -93,6 +106,8 @@ export const PollStateSchema = z.object({
   pollStartedAt: epochMs.nullable(),
   /** The poll under way has overrun its interval: what the UI shows is getting stale. */
   late: z.boolean(),
+  /** The namespace (or all of them) the poller reads. */
+  namespace: NamespaceSelectionSchema,
 });
 
 export const ApiErrorSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string() });
@@ -101,6 +116,42 @@ export type SnapshotHead = z.infer<typeof SnapshotHeadSchema>;
 export type SnapshotView = z.infer<typeof SnapshotViewSchema>;
 export type SnapshotDelta = z.infer<typeof SnapshotDeltaSchema>;
 export type PollState = z.infer<typeof PollStateSchema>;
+export type NamespaceSelection = z.infer<typeof NamespaceSelectionSchema>;
+
+// ---- Network namespaces (main/core/namespaces.ts) ----
+
+/** One network namespace as `listNamespaces` shows it: its settings beside the host's, its sockets. */
+export const NamespaceSummarySchema = z.object({
+  namespace: NamespaceSchema,
+  /** null when they could not be read (it may have just gone: `error` says). */
+  settings: KeepaliveSettingsSchema.nullable(),
+  /** TCP sockets in it, every state. */
+  sockets: count,
+  /** Connected sockets idle for a minute or more. */
+  idle: count,
+  /** Connections a middlebox or the application drops before the kernel's first probe. */
+  atRisk: count,
+  /** Its keepalive settings (or tcp_retries2) are not the host's. */
+  differsFromHost: z.boolean(),
+  /** How they differ, in plain words (shared/namespace-drift.ts); null when they do not. */
+  note: z.string().max(500).nullable(),
+  /** Why it could not be read, or null. */
+  error: z.string().max(1000).nullable(),
+});
+
+export const NamespacesViewSchema = z.object({
+  /** Other namespaces can be read here (Linux, as root). */
+  available: z.boolean(),
+  /** Why not, when not: shown where the list would be. */
+  reason: z.string().max(1000).nullable(),
+  /** The id of the namespace Idlewatch runs in: what the others are compared with. */
+  host: z.string().min(1).max(64),
+  /** The host first, then by label. */
+  namespaces: z.array(NamespaceSummarySchema).max(10_000),
+});
+
+export type NamespaceSummary = z.infer<typeof NamespaceSummarySchema>;
+export type NamespacesView = z.infer<typeof NamespacesViewSchema>;
 
 // rules.ts and result.ts keep zod-free types (the CLI's snapshot path and the preload load them);
 // the compiler holds them to their schemas here.
@@ -164,7 +215,18 @@ export const ProfileSchema = KeepaliveValuesSchema.extend({
 /** A profile by id (`server`, `custom:db`) or by spec (`600/60/5`); resolved and range-checked by the core. */
 export const ProfileRefSchema = z.string().trim().min(1).max(64);
 
-export const ApplyOptionsSchema = z.object({ persist: z.boolean() }).strict();
+/** A namespace a profile is previewed or applied in: its id (NetworkNamespace.id, the inode on Linux). */
+export const ProfileNamespaceSchema = z.string().regex(/^\d{1,20}$/, 'a namespace id is its inode, in digits');
+
+/**
+ * `persist` for the next boot; `namespace` for another network namespace than the one Idlewatch
+ * runs in (absent: that one). Another namespace is applied at run time only: `persist` with it is
+ * refused ('bad-request', naming the container engine's lines that persist it instead).
+ */
+export const ApplyOptionsSchema = z.object({ persist: z.boolean(), namespace: ProfileNamespaceSchema.optional() }).strict();
+
+/** Which namespace's connections and settings a preview is made from (absent: the one Idlewatch runs in). */
+export const PreviewOptionsSchema = z.object({ namespace: ProfileNamespaceSchema.optional() }).strict();
 
 /** What the settings will be after the next boot, worked out from the sysctl.d files the way systemd-sysctl and procps read them. */
 export const BootSettingsSchema = z.object({
@@ -189,6 +251,8 @@ export const HistoryEntrySchema = z.object({
   persisted: z.boolean(),
   outcome: z.enum(['applied', 'rolled-back', 'refused', 'failed']),
   message: z.string().max(2000),
+  /** The network namespace it changed (its id); null for the one Idlewatch runs in, and for records older than namespaces. */
+  namespace: z.string().min(1).max(64).nullable(),
 });
 
 export const ProfilesViewSchema = z.object({

@@ -12,6 +12,7 @@ export type {
   HostNetwork,
   KeepaliveSettings,
   LinuxSettings,
+  NamespaceSettings,
   NetworkNamespace,
   Projection,
   Snapshot,

@@ -215,15 +215,31 @@ export type HostInfo = z.infer<typeof HostSchema>;
 export type HostNetwork = z.infer<typeof HostNetworkSchema>;
 export type SnapshotDiagnostics = z.infer<typeof DiagnosticsSchema>;
 
-/** One reading of one namespace: what `idlewatch snapshot --json` prints and what every push is made from. */
+/** A namespace a snapshot holds connections of, with the settings its connections were projected with. */
+export const NamespaceSettingsSchema = z.object({ namespace: NamespaceSchema, settings: KeepaliveSettingsSchema });
+export type NamespaceSettings = z.infer<typeof NamespaceSettingsSchema>;
+
+/**
+ * Every namespace a snapshot holds connections of: one for a snapshot of one namespace, each one
+ * read for all of them (a connection's `netns` names its entry). Absent in documents and
+ * recordings made before snapshots carried it: read as [].
+ */
+export const SnapshotNamespacesSchema = z.array(NamespaceSettingsSchema).max(10_000).default([]);
+
+/**
+ * One reading of one namespace, or of all of them: what `idlewatch snapshot --json` prints and
+ * what every push is made from.
+ */
 export const SnapshotSchema = z.object({
   schema: z.literal('idlewatch.snapshot/2'),
   takenAt: epochMs(),
   host: HostSchema,
-  /** The namespace the sockets and settings were read in. */
+  /** The namespace the sockets and settings were read in; for all of them, the one Idlewatch runs in. */
   namespace: NamespaceSchema,
   /** The settings of that namespace. */
   settings: KeepaliveSettingsSchema,
+  /** Every namespace the connections come from, with its settings. */
+  namespaces: SnapshotNamespacesSchema,
   clock: ClockSchema,
   connections: z.array(ConnectionSchema),
   /** What the collector could not see or parse. */

@@ -52,8 +52,17 @@ export interface RunningHolders {
   stop(): void;
 }
 
-/** Starts every holder and resolves once all of them printed READY. */
-export async function startHolders(plan: SocketPlan, { touchPerSecond = 0 } = {}): Promise<RunningHolders> {
+/**
+ * Runs a holder in a network namespace of its own, loopback up: `unshare -n` execs sh, which
+ * execs node, so the holder's pid is the child's and its stdin stays our pipe.
+ */
+const IN_NEW_NAMESPACE = ['unshare', '-n', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
+
+/**
+ * Starts every holder and resolves once all of them printed READY. With `ownNamespace`, each
+ * holder runs in a new network namespace of its own (the namespaces benchmark).
+ */
+export async function startHolders(plan: SocketPlan, { touchPerSecond = 0, ownNamespace = false } = {}): Promise<RunningHolders> {
   const children: ChildProcess[] = [];
   const stop = () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -61,7 +70,9 @@ export async function startHolders(plan: SocketPlan, { touchPerSecond = 0 } = {}
   try {
     const reports = await Promise.all(
       plan.holders.map((holder) => {
-        const child = spawn(process.execPath, [
+        const node = ownNamespace ? [...IN_NEW_NAMESPACE, process.execPath] : [process.execPath];
+        const child = spawn(node[0]!, [
+          ...node.slice(1),
           HOLDER_SCRIPT,
           '--ports', holder.ports.join(','),
           '--source', holder.source,

@@ -1,6 +1,7 @@
 // Formats benchmark results as plain text tables and verdict lines. Figures only: nothing here
 // passes or fails a run.
 import type { ReaderResult, SizeResult } from './namespace-run';
+import type { NamespacesResult } from './namespaces-run';
 import { kibToMb } from './stats';
 
 /** Peak RSS budget for idlewatch's snapshot: Node process + idlewatch-sockdiag helper. */
@@ -71,5 +72,33 @@ export function verdict(r: SizeResult): string {
     `${String(r.size).padEnd(7)} cold ${ms(cold)} ms <= ss -tanoi ${ms(ss)} ms: ${check(cold <= ss)}; ` +
     `warm ${ms(warm)} ms <= ss -tanoi: ${check(warm <= ss)}; ` +
     `peak RSS node+helper ${peakMb.toFixed(1)} MB (cold only ${coldPeakMb.toFixed(1)} MB) < ${RSS_BUDGET_MB} MB: ${check(peakMb < RSS_BUDGET_MB)}`
+  );
+}
+
+/** The namespaces case: idlewatch reading every namespace at once, next to ss run in each. */
+export function formatNamespaces(r: NamespacesResult): string {
+  const iw = r.idlewatch;
+  const label = `${r.namespaces} ns`;
+  const lines = [
+    row(COLUMNS.map((c) => c.title)),
+    row([label, 'idlewatch all namespaces (cold)', ms(iw.coldMs), String(iw.probes), mb(iw.nodePeakKiB), String(iw.rows)]),
+    row([label, 'idlewatch all namespaces (warm)', ms(iw.warmMs), String(iw.warmRuns), mb(iw.nodePeakKiB), String(iw.rows)]),
+    row([label, `nsenter + ss -tanoi in each, summed`, ms(r.ss.sumMs), String(r.ss.runs), mb(r.ss.peakKiB), String(r.ss.rows)]),
+    '',
+    `  table: ${r.sockets} sockets in ${r.namespaces} network namespaces (${r.setup.connections} connections x 2 + ${r.setup.listeners} listeners), ` +
+      `${r.setup.keepalive} client sockets with keepalive, created in ${(r.setup.ms / 1000).toFixed(1)} s`,
+    `  idlewatch: one process, one idlewatch-sockdiag helper holding a sock_diag socket in each namespace; ` +
+      `discovery of the namespaces in use (not in the times above) ${ms(iw.discoverMs)} ms; connections with a pid: ${iw.withPid} of ${iw.rows}`,
+    `  ss: ${ms(r.ss.perNamespaceMs)} ms per namespace on average, process start included; peak RSS of the largest single ss`,
+  ];
+  return lines.join('\n');
+}
+
+export function namespacesVerdict(r: NamespacesResult): string {
+  const check = (ok: boolean) => (ok ? 'yes' : 'NO');
+  const { coldMs, warmMs } = r.idlewatch;
+  return (
+    `${r.namespaces} namespaces, ${r.sockets} sockets: all-namespace snapshot cold ${ms(coldMs)} ms <= ss -tanoi in each ${ms(r.ss.sumMs)} ms: ${check(coldMs <= r.ss.sumMs)}; ` +
+    `warm ${ms(warmMs)} ms <= ss -tanoi in each: ${check(warmMs <= r.ss.sumMs)}`
   );
 }

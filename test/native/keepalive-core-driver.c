@@ -3,15 +3,18 @@
  * (main/platform/linux/keepalive-helper/keepalive-core.c) and prints what it made of the input,
  * for test/unit/platform/linux/keepalive-helper-core.test.ts. Input that is bytes comes on stdin.
  *
- *   args ARG...            "ok apply T I P persist|runtime" / "ok undo" / "ok recover" / "usage<TAB>why"
+ *   args ARG...            "ok apply T I P persist|runtime[ NETNS]" / "ok undo[ NETNS]" / "ok recover" /
+ *                          "usage<TAB>why", where NETNS is "netns pid PID INODE" or "netns name NAME INODE"
  *   sysctl                 "ok N" / "bad"
  *   escape                 the escaped bytes
  *   unescape               the bytes / exit 1
  *   dropin T I P           the drop-in's text
- *   change-format VERB UID STARTED BT BI BP AT AI AP DROPIN HAD_PREVIOUS   (previous content on stdin)
- *   change-parse           "ok VERB UID STARTED BT BI BP AT AI AP DROPIN HAD_PREVIOUS HEX(previous)" / "bad<TAB>why"
- *   history-format AT UID VERB BT BI BP AT AI AP PERSISTED OUTCOME   (message on stdin)
- *   history-parse          "ok AT UID VERB BT BI BP AT AI AP PERSISTED OUTCOME HEX(message)" / "bad"
+ *   change-format VERB UID STARTED BT BI BP AT AI AP DROPIN HAD_PREVIOUS [pid|name VALUE INODE]
+ *                          (previous content on stdin)
+ *   change-parse           "ok VERB UID STARTED BT BI BP AT AI AP DROPIN HAD_PREVIOUS HEX(previous)[ NETNS]" /
+ *                          "bad<TAB>why"
+ *   history-format AT UID VERB BT BI BP AT AI AP PERSISTED OUTCOME [NETNS_INODE]   (message on stdin)
+ *   history-parse          "ok AT UID VERB BT BI BP AT AI AP PERSISTED OUTCOME HEX(message)[ netns INODE]" / "bad"
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,23 @@ static void hex(const char *p, size_t n) {
   for (size_t i = 0; i < n; i++) printf("%02x", (unsigned char)p[i]);
 }
 
+static void print_netns(const struct kh_netns *ns) {
+  if (ns->kind == KH_NETNS_PID) printf(" netns pid %u %u", ns->pid, ns->inode);
+  if (ns->kind == KH_NETNS_NAME) printf(" netns name %s %u", ns->name, ns->inode);
+}
+
+static struct kh_netns netns_of(const char *kind, const char *value, const char *inode) {
+  struct kh_netns ns;
+  memset(&ns, 0, sizeof ns);
+  ns.kind = strcmp(kind, "pid") == 0 ? KH_NETNS_PID : KH_NETNS_NAME;
+  if (ns.kind == KH_NETNS_PID)
+    ns.pid = u32(value);
+  else
+    snprintf(ns.name, sizeof ns.name, "%s", value);
+  ns.inode = u32(inode);
+  return ns;
+}
+
 static enum kh_verb verb_of(const char *s) { return strcmp(s, "undo") == 0 ? KH_UNDO : KH_APPLY; }
 
 static enum kh_outcome outcome_of(const char *s) {
@@ -56,10 +76,14 @@ int main(int argc, char **argv) {
     if (kh_parse_args(argc - 1, argv + 1, &req, why, sizeof why)) {
       printf("usage\t%s\n", why);
     } else if (req.verb == KH_APPLY) {
-      printf("ok apply %u %u %u %s\n", req.values.time, req.values.intvl, req.values.probes,
+      printf("ok apply %u %u %u %s", req.values.time, req.values.intvl, req.values.probes,
              req.persist ? "persist" : "runtime");
+      print_netns(&req.netns);
+      puts("");
     } else {
-      printf("ok %s\n", kh_verb_name(req.verb));
+      printf("ok %s", kh_verb_name(req.verb));
+      print_netns(&req.netns);
+      puts("");
     }
     return 0;
   }
@@ -101,7 +125,7 @@ int main(int argc, char **argv) {
     fwrite(text, 1, n, stdout);
     return n ? 0 : 1;
   }
-  if (strcmp(cmd, "change-format") == 0 && argc == 13) {
+  if (strcmp(cmd, "change-format") == 0 && (argc == 13 || argc == 16)) {
     char *in = read_stdin(&len);
     struct kh_change c = {.verb = verb_of(argv[2]),
                           .uid = u32(argv[3]),
@@ -112,6 +136,7 @@ int main(int argc, char **argv) {
                           .had_previous = atoi(argv[12]),
                           .previous = in,
                           .previous_len = len};
+    if (argc == 16) c.netns = netns_of(argv[13], argv[14], argv[15]);
     size_t n;
     char *text = kh_format_change(&c, &n);
     if (!text) return 4;
@@ -130,13 +155,14 @@ int main(int argc, char **argv) {
              c.before.time, c.before.intvl, c.before.probes, c.after.time, c.after.intvl, c.after.probes, c.dropin,
              c.had_previous);
       hex(c.previous, c.previous_len);
+      print_netns(&c.netns);
       puts("");
       kh_change_free(&c);
     }
     free(in);
     return 0;
   }
-  if (strcmp(cmd, "history-format") == 0 && argc == 13) {
+  if (strcmp(cmd, "history-format") == 0 && (argc == 13 || argc == 14)) {
     char *in = read_stdin(&len);
     char *message = malloc(len + 1);
     if (!message) return 4;
@@ -149,7 +175,8 @@ int main(int argc, char **argv) {
                            .after = {u32(argv[8]), u32(argv[9]), u32(argv[10])},
                            .persisted = atoi(argv[11]),
                            .outcome = outcome_of(argv[12]),
-                           .message = message};
+                           .message = message,
+                           .netns_inode = argc == 14 ? u32(argv[13]) : 0};
     char line[KH_HISTORY_LINE_MAX];
     size_t n = kh_format_history(&h, line, sizeof line);
     fwrite(line, 1, n, stdout);
@@ -169,6 +196,7 @@ int main(int argc, char **argv) {
              h.before.time, h.before.intvl, h.before.probes, h.after.time, h.after.intvl, h.after.probes, h.persisted,
              kh_outcome_name(h.outcome));
       hex(h.message, strlen(h.message));
+      if (h.netns_inode) printf(" netns %u", h.netns_inode);
       puts("");
     }
     free(message);

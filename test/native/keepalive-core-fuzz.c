@@ -59,14 +59,14 @@ static void history_line(const uint8_t *data, size_t size) {
 }
 
 static void arguments(const uint8_t *data, size_t size) {
-  /* argv[0] is the program; the fuzzed bytes, split at NULs, are the rest (at most 7). */
+  /* argv[0] is the program; the fuzzed bytes, split at NULs, are the rest (at most 10). */
   char *copy = malloc(size + 1);
   if (!copy) abort();
   memcpy(copy, data, size);
   copy[size] = 0;
-  char *argv[9] = {"idlewatch-keepalive"};
+  char *argv[12] = {"idlewatch-keepalive"};
   int argc = 1;
-  for (size_t start = 0; argc < 8;) {
+  for (size_t start = 0; argc < 11;) {
     argv[argc++] = copy + start;
     size_t len = strlen(copy + start);
     if (start + len >= size) break;
@@ -77,6 +77,27 @@ static void arguments(const uint8_t *data, size_t size) {
   char why[KH_WHY_MAX];
   if (kh_parse_args(argc, argv, &req, why, sizeof why) == 0) {
     char num[16];
+    /* Where --netns starts, if it was given: after apply's four arguments or right after undo. */
+    int netns_at = req.verb == KH_APPLY ? 6 : 2;
+    if (req.netns.kind != KH_NETNS_OWN) {
+      check(argc == netns_at + 4 && strcmp(argv[netns_at], "--netns") == 0, "a namespace comes from --netns only");
+      check(strcmp(argv[netns_at + 1], req.netns.kind == KH_NETNS_PID ? "pid" : "name") == 0, "the way in is a fixed word");
+      if (req.netns.kind == KH_NETNS_PID) {
+        check(req.netns.pid >= 1 && req.netns.pid <= KH_PID_MAX, "an accepted pid is in range");
+        snprintf(num, sizeof num, "%u", req.netns.pid);
+        check(strcmp(num, argv[netns_at + 2]) == 0, "an accepted pid is canonical");
+      } else {
+        check(kh_netns_name_ok(req.netns.name, strlen(req.netns.name)) && strcmp(req.netns.name, argv[netns_at + 2]) == 0,
+              "an accepted name is the name given, and a valid one");
+        check(strcmp(req.netns.name, ".") != 0 && strcmp(req.netns.name, "..") != 0 && !strchr(req.netns.name, '/'),
+              "a name never leaves /run/netns");
+      }
+      check(req.netns.inode >= 1, "an accepted inode is not 0");
+      snprintf(num, sizeof num, "%u", req.netns.inode);
+      check(strcmp(num, argv[netns_at + 3]) == 0, "an accepted inode is canonical");
+      check(!req.persist, "a namespace is never persisted");
+      argc -= 4; /* the rest is checked as without it */
+    }
     if (req.verb == KH_APPLY) {
       check(argc == 6 && strcmp(argv[1], "apply") == 0, "apply has four arguments");
       const uint32_t v[3] = {req.values.time, req.values.intvl, req.values.probes};

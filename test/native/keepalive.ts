@@ -92,16 +92,19 @@ export interface HistoryLine {
   persisted: boolean;
   outcome: 'applied' | 'rolled-back' | 'failed';
   message: string;
+  /** The other network namespace changed (its inode); absent for the helper's own. */
+  netns?: string;
 }
 
-/** The protocol's history lines (`H\t…`), strictly: a line that does not fit throws. */
+/** The protocol's history lines (`H\t…`, a 14th field for another namespace), strictly: a line that does not fit throws. */
 export function parseHistory(text: string): HistoryLine[] {
   return text
     .split('\n')
     .filter((l) => l !== '')
     .map((line) => {
       const f = line.split('\t');
-      if (f.length !== 13 || f[0] !== 'H' || !f.slice(1, 3).concat(f.slice(4, 10)).every((x) => /^(0|[1-9]\d*)$/.test(x))) {
+      const numbers = f.slice(1, 3).concat(f.slice(4, 10), f.slice(13));
+      if ((f.length !== 13 && f.length !== 14) || f[0] !== 'H' || !numbers.every((x) => /^(0|[1-9]\d*)$/.test(x)) || f[13] === '0') {
         throw new Error(`not a history line: ${JSON.stringify(line)}`);
       }
       if (!['apply', 'undo'].includes(f[3]!) || !['0', '1'].includes(f[10]!) || !['applied', 'rolled-back', 'failed'].includes(f[11]!)) {
@@ -117,6 +120,7 @@ export function parseHistory(text: string): HistoryLine[] {
         persisted: f[10] === '1',
         outcome: f[11] as HistoryLine['outcome'],
         message: unescapeComm(f[12]!),
+        ...(f.length === 14 ? { netns: f[13]! } : {}),
       };
     });
 }

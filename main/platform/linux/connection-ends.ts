@@ -16,6 +16,7 @@ import { tcpStateName } from './kernel-state';
 import { MAX_LINE_CHARS, unescapeComm } from './sockdiag-output';
 import { assertSafeToRunAsRoot } from '../run-as-root';
 import { release, sockdiagBinaryPath } from './sockdiag-process';
+import { entryArgs, type NamespaceEntry } from './namespaces/entry';
 
 export const EVENTS_FORMAT = 'idlewatch-sockdiag-events/1';
 
@@ -27,6 +28,16 @@ const START_TIMEOUT_MS = 10_000;
 
 /** Exit status of the helper when the kernel refuses the subscription (sockdiag.c EXIT_CANNOT_SUBSCRIBE). */
 const EXIT_CANNOT_SUBSCRIBE = 5;
+/** Exit status of the helper when the namespace it was given cannot be entered (sockdiag.c EXIT_NAMESPACE_REFUSED). */
+const EXIT_NAMESPACE_REFUSED = 7;
+
+/** The helper's arguments: `--events`, and the namespace to watch unless it is the helper's own. Throws on an invalid entry. */
+export function eventsArgs(entry?: NamespaceEntry | null): string[] {
+  return entry ? ['--events', ...entryArgs(entry)] : ['--events'];
+}
+
+/** What watchConnectionEnds resolves with: EndWatchStart, saying too whether the namespace itself was refused. */
+export type EndWatchAttempt = EndWatchStart | { ok: false; reason: string; namespaceRefused: true };
 
 /** A `D` line: one socket's end. */
 export interface AnnouncedEnd {
@@ -161,6 +172,11 @@ export interface EndWatchOptions {
    * lost). Default: console.warn.
    */
   diagnostic?: (message: string) => void;
+  /**
+   * The namespace to watch, entered by the helper before it subscribes (announcements go to the
+   * namespace the subscribing socket was opened in). Default: the helper's own, Idlewatch's.
+   */
+  entry?: NamespaceEntry | null;
 }
 
 /**
@@ -169,10 +185,12 @@ export interface EndWatchOptions {
  * (then no process is left behind). Ends go to `handlers.end` as they are read; a helper that
  * dies later is reported once through `handlers.failed`.
  */
-export function watchConnectionEnds(handlers: EndWatchHandlers, options: EndWatchOptions = {}): Promise<EndWatchStart> {
+export function watchConnectionEnds(handlers: EndWatchHandlers, options: EndWatchOptions = {}): Promise<EndWatchAttempt> {
   const diagnostic = options.diagnostic ?? ((message: string) => console.warn(`idlewatch: ${message}`));
   let binary: string;
+  let args: string[];
   try {
+    args = eventsArgs(options.entry);
     binary = options.binary ?? sockdiagBinaryPath();
     // The same rule as SockdiagProcess: as root, only a helper no one else could have replaced.
     if (process.geteuid?.() === 0 || process.getuid?.() === 0) assertSafeToRunAsRoot(binary);
@@ -181,7 +199,7 @@ export function watchConnectionEnds(handlers: EndWatchHandlers, options: EndWatc
   }
 
   return new Promise((resolve) => {
-    const child: ChildProcessWithoutNullStreams = spawn(binary, ['--events'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child: ChildProcessWithoutNullStreams = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let phase: 'starting' | 'running' | 'over' = 'starting';
     /** E lines before the header: why the subscription failed. */
     const startErrors: string[] = [];
@@ -197,10 +215,11 @@ export function watchConnectionEnds(handlers: EndWatchHandlers, options: EndWatc
       child.kill('SIGTERM');
       release(child);
     };
-    const refuse = (why: string) => {
+    const refuse = (why: string, namespaceRefused = false) => {
       if (phase !== 'starting') return;
       finish();
-      resolve({ ok: false, reason: `${why}; ${FALLBACK}` });
+      const reason = `${why}; ${FALLBACK}`;
+      resolve(namespaceRefused ? { ok: false, reason, namespaceRefused } : { ok: false, reason });
     };
     const startTimeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
     const timer = setTimeout(() => refuse(`idlewatch-sockdiag --events did not subscribe within ${startTimeoutMs / 1000} s`), startTimeoutMs);
@@ -271,7 +290,8 @@ export function watchConnectionEnds(handlers: EndWatchHandlers, options: EndWatc
       const { code, signal } = exited ?? { code: child.exitCode, signal: child.signalCode };
       const detail = [lastError, stderr.trim()].filter(Boolean).join('; ');
       const how = `idlewatch-sockdiag --events exited (${signal ?? code})${detail ? `: ${detail}` : ''}`;
-      if (phase === 'starting') return refuse(code === EXIT_CANNOT_SUBSCRIBE && startErrors.length ? startErrors.join('; ') : how);
+      const said = (code === EXIT_CANNOT_SUBSCRIBE || code === EXIT_NAMESPACE_REFUSED) && startErrors.length;
+      if (phase === 'starting') return refuse(said ? startErrors.join('; ') : how, code === EXIT_NAMESPACE_REFUSED);
       if (phase !== 'running') return;
       finish();
       try {

@@ -3,8 +3,10 @@
  * "Security model"). As root it runs directly — the installed helper when there is one, else
  * this build's out/bin/ copy — once assertSafeToRunAsRoot has checked that no other user could
  * have replaced it. Otherwise `pkexec <installed helper> …`, so polkit matches the project's
- * action by its `org.freedesktop.policykit.exec.path`. Always execFile with an argv of a verb and
- * decimal numbers: no shell, no path or string from the caller, nothing from the environment.
+ * action by its `org.freedesktop.policykit.exec.path` (the same action whatever the argv: a
+ * namespace changes nothing there). Always execFile with an argv of a verb, decimal numbers and,
+ * for another network namespace, `--netns pid PID INODE` or `--netns name NAME INODE` (an
+ * `ip netns` name of [A-Za-z0-9_.-]): no shell, no path, nothing from the environment.
  */
 import { execFile, type ExecFileException } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { checkValues, profileSpec, type KeepaliveValues } from '../../../shared/profiles';
 import type { KeepaliveOutcome } from '../../../shared/platform-adapter';
 import { parseHelperOutput, type HelperOutput } from './keepalive-helper-output';
+import { entryArgs, type NamespaceEntry } from './namespaces/entry';
 import { assertSafeToRunAsRoot } from '../run-as-root';
 import { sockdiagBinaryBeside } from './sockdiag-process';
 
@@ -31,18 +34,49 @@ export function builtHelperPath(): string {
   return join(dirname(sockdiagBinaryBeside(dirname(fileURLToPath(import.meta.url)))), 'idlewatch-keepalive');
 }
 
-export type HelperRequest = { verb: 'apply'; values: KeepaliveValues; persist: boolean } | { verb: 'undo' } | { verb: 'recover' };
+/** Another network namespace than Idlewatch's: how the helper enters it, and how a person knows it (for messages only). */
+export interface HelperNamespace {
+  entry: NamespaceEntry;
+  label: string;
+}
+
+export type HelperRequest =
+  | { verb: 'apply'; values: KeepaliveValues; persist: boolean; namespace?: HelperNamespace }
+  /** Without a namespace the helper re-enters the one the last apply changed, the way it did then. */
+  | { verb: 'undo'; namespace?: HelperNamespace }
+  | { verb: 'recover' };
+
+/** Why another namespace is never persisted (the helper refuses it too). */
+export const NAMESPACE_NOT_PERSISTED =
+  'another network namespace is never persisted: it has no /etc/sysctl.d of its own (the container engine\'s sysctl option persists it)';
+
+function netnsArgs(namespace: HelperNamespace | undefined): string[] {
+  if (!namespace) return [];
+  try {
+    return ['--netns', ...entryArgs(namespace.entry)];
+  } catch (error) {
+    throw new RangeError((error as Error).message);
+  }
+}
 
 /**
- * The helper's argv after its path: a fixed verb and decimal numbers. The ranges are checked
- * here as well as in the core and in the helper: nothing out of range is ever passed on.
+ * The helper's argv after its path: a fixed verb, decimal numbers, and the way into another
+ * namespace. The ranges and the entry are checked here as well as in the core and in the
+ * helper: nothing out of range is ever passed on.
  */
 export function helperArgs(request: HelperRequest): string[] {
-  if (request.verb !== 'apply') return [request.verb];
+  if (request.verb === 'recover') return ['recover'];
+  if (request.verb === 'undo') return ['undo', ...netnsArgs(request.namespace)];
   const checked = checkValues(request.values);
   if (!checked.ok) throw new RangeError(checked.error);
+  if (request.persist && request.namespace) throw new RangeError(NAMESPACE_NOT_PERSISTED);
   const { timeSec, intervalSec, probes } = checked.value;
-  return ['apply', String(timeSec), String(intervalSec), String(probes), request.persist ? 'persist' : 'runtime'];
+  return ['apply', String(timeSec), String(intervalSec), String(probes), request.persist ? 'persist' : 'runtime', ...netnsArgs(request.namespace)];
+}
+
+/** "network namespace 4026532817 (web-1)": what a message calls another namespace. */
+export function namespaceWords(id: string, label: string | null | undefined): string {
+  return label && label !== id ? `network namespace ${id} (${label})` : `network namespace ${id}`;
 }
 
 /** How the helper is reached from this process. */
@@ -152,6 +186,9 @@ export function interpretHelperEnd(request: HelperRequest, route: HelperRoute, e
 
 function doneMessage(request: HelperRequest, output: HelperOutput): string {
   const values = valuesMessage(output);
+  const label = request.verb === 'recover' ? null : request.namespace?.label;
+  // N: the namespace the helper changed (undo finds it in its own record when none was given).
+  const where = output.namespace ? ` in ${namespaceWords(output.namespace, label)}` : '';
   // R lines on success are an interrupted earlier change the helper rolled back first; E lines are warnings.
   const notes = [
     ...output.rollbacks.map((r) => (request.verb === 'recover' ? r : `First, ${r}.`)),
@@ -159,8 +196,8 @@ function doneMessage(request: HelperRequest, output: HelperOutput): string {
   ];
   let done: string;
   if (request.verb === 'recover') done = output.rollbacks.length ? 'An interrupted change was rolled back:' : 'Nothing to recover.';
-  else if (request.verb === 'undo') done = `Restored ${values || 'the previous values'}${output.dropIn ? `; ${output.dropIn} restored` : ''}.`;
-  else done = `Applied ${values}; ${output.dropIn ? `persisted in ${output.dropIn}` : 'runtime only, not persisted'}.`;
+  else if (request.verb === 'undo') done = `Restored ${values || 'the previous values'}${where}${output.dropIn ? `; ${output.dropIn} restored` : ''}.`;
+  else done = `Applied ${values}${where}; ${output.dropIn ? `persisted in ${output.dropIn}` : 'runtime only, not persisted'}.`;
   return [done, ...notes].join(' ');
 }
 

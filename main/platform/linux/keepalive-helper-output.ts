@@ -4,9 +4,11 @@
  * lines, text fields escaped the way idlewatch-sockdiag escapes a command name (`\\` and `\xHH`),
  * so a message can never hold a tab, a newline or a control character raw.
  *
- * stdout: `B` before, `A` read back after, `D` drop-in (`-` none), `R` rolled back because…,
- * `E` error, then `OK` or `FAIL`. History (/var/lib/idlewatch/history): one `H` line per apply
- * or undo. Exit: 0 done; 1 failed and rolled back; 2 refused; 3 rollback failed too.
+ * stdout: `N` the other network namespace changed (only for one), `B` before, `A` read back
+ * after, `D` drop-in (`-` none), `R` rolled back because…, `E` error, then `OK` or `FAIL`.
+ * History (/var/lib/idlewatch/history): one `H` line per apply or undo, with a 14th field, the
+ * namespace's inode, for another namespace than the helper's own. Exit: 0 done; 1 failed and
+ * rolled back; 2 refused; 3 rollback failed too.
  */
 import type { KeepaliveValues } from '../../../shared/profiles';
 
@@ -14,6 +16,8 @@ import type { KeepaliveValues } from '../../../shared/profiles';
 const MAX_MESSAGE_CHARS = 2000;
 
 export interface HelperOutput {
+  /** The other network namespace this run changed (`N`, its inode); null for the helper's own. */
+  namespace: string | null;
   /** What was in force before (`B`), null if the helper did not get that far. */
   before: KeepaliveValues | null;
   /** What the helper read back from /proc/sys afterwards (`A`); null when it could not (`A - - -`). */
@@ -42,6 +46,8 @@ export interface HistoryRecord {
   persisted: boolean;
   outcome: 'applied' | 'rolled-back' | 'failed';
   message: string;
+  /** The other network namespace changed (its inode); null for the helper's own, as in every older line. */
+  namespace: string | null;
 }
 
 /** `\\` and `\xHH` back to the bytes the helper escaped, read as UTF-8 (invalid bytes become U+FFFD). */
@@ -68,6 +74,11 @@ function isHex(byte: number | undefined): boolean {
   return byte !== undefined && ((byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66) || (byte >= 0x41 && byte <= 0x46));
 }
 
+/** A namespace inode as the helper prints it: 1 to 4294967295, no leading zero. */
+function inode(field: string | undefined): string | null {
+  return field !== undefined && /^[1-9]\d{0,9}$/.test(field) && Number(field) <= 0xffff_ffff ? field : null;
+}
+
 /** A sysctl value as the helper prints it: decimal digits, no sign, within an int. */
 function value(field: string | undefined): number | null {
   if (field === undefined || !/^\d{1,10}$/.test(field)) return null;
@@ -83,7 +94,7 @@ function values(fields: readonly (string | undefined)[]): KeepaliveValues | null
 
 /** The helper's whole stdout. Anything it did not print (killed half-way) stays null or empty. */
 export function parseHelperOutput(text: string): HelperOutput {
-  const out: HelperOutput = { before: null, after: null, dropIn: null, rollbacks: [], errors: [], status: null, malformedLines: 0 };
+  const out: HelperOutput = { namespace: null, before: null, after: null, dropIn: null, rollbacks: [], errors: [], status: null, malformedLines: 0 };
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   for (const line of lines) {
@@ -100,6 +111,12 @@ export function parseHelperOutput(text: string): HelperOutput {
         if (read === null && !unreadable) out.malformedLines += 1;
         else if (tag === 'B') out.before = read;
         else out.after = read;
+        break;
+      }
+      case 'N': {
+        const changed = fields.length === 2 ? inode(fields[1]) : null;
+        if (changed === null) out.malformedLines += 1;
+        else out.namespace = changed;
         break;
       }
       case 'D':
@@ -135,7 +152,9 @@ export function parseHistory(text: string): HistoryRecord[] {
   const records: HistoryRecord[] = [];
   for (const line of text.split('\n')) {
     const f = line.split('\t');
-    if (f.length !== 13 || f[0] !== 'H') continue;
+    if ((f.length !== 13 && f.length !== 14) || f[0] !== 'H') continue;
+    const namespace = f.length === 14 ? inode(f[13]) : null;
+    if (f.length === 14 && namespace === null) continue;
     const at = /^\d{1,15}$/.test(f[1]!) ? Number(f[1]) : null;
     const uid = /^\d{1,10}$/.test(f[2]!) ? Number(f[2]) : null;
     const action = f[3] === 'apply' || f[3] === 'undo' ? f[3] : null;
@@ -144,7 +163,7 @@ export function parseHistory(text: string): HistoryRecord[] {
     const persisted = f[10] === '1' ? true : f[10] === '0' ? false : null;
     const outcome = f[11] === 'applied' || f[11] === 'rolled-back' || f[11] === 'failed' ? f[11] : null;
     if (at === null || uid === null || action === null || before === null || after === null || persisted === null || outcome === null) continue;
-    records.push({ at, uid, action, before, after, persisted, outcome, message: unescapeHelperText(f[12]!) });
+    records.push({ at, uid, action, before, after, persisted, outcome, message: unescapeHelperText(f[12]!), namespace });
   }
   return records;
 }

@@ -3,6 +3,7 @@
  * Pure: text in, records out. A line that does not fit is skipped and counted.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import type { LinuxSettings } from '../../../shared/model';
 
 /** One socket exactly as inet_diag and tcp_info report it; units as the kernel gives them. */
 export interface DiagSocket {
@@ -262,6 +263,43 @@ export function unescapeComm(text: string): string {
   );
 }
 
+/** What the helper answered to `sysctls`: the four values, or why it could not read them. */
+export type SysctlsAnswer = { ok: true; settings: LinuxSettings } | { ok: false; errors: string[] };
+
+/** A sysctl value as the helper prints it (it parsed the kernel's text): an unsigned int. */
+function sysctlValue(field: string | undefined): number | null {
+  if (field === undefined || !/^\d{1,10}$/.test(field)) return null;
+  const value = Number(field);
+  return value <= 0xffff_ffff ? value : null;
+}
+
+/**
+ * Reads the answer to `sysctls`: one `K time intvl probes retries2` record, or E lines (see the
+ * header of ./sockdiag/sockdiag.c), then ".". Pure; anything else makes it a failure.
+ */
+export function parseSysctlsAnswer(text: string): SysctlsAnswer {
+  const errors: string[] = [];
+  let settings: LinuxSettings | null = null;
+  let malformed = 0;
+  for (const line of text.split('\n')) {
+    if (line === '' || line === '.') continue;
+    const fields = line.split('\t');
+    if (fields[0] === 'E') {
+      errors.push(unescapeComm(fields.slice(1).join(' ')));
+      continue;
+    }
+    const [timeSec, intervalSec, probes, retries2] = fields.slice(1).map(sysctlValue);
+    if (fields[0] === 'K' && fields.length === 5 && settings === null && timeSec != null && intervalSec != null && probes != null && retries2 != null) {
+      settings = { os: 'linux', timeSec, intervalSec, probes, retries2 };
+    } else {
+      malformed++;
+    }
+  }
+  if (malformed) errors.push(`idlewatch-sockdiag: ${malformed} malformed line(s) in its sysctls answer`);
+  if (settings && errors.length === 0) return { ok: true, settings };
+  return { ok: false, errors: errors.length ? errors : ['idlewatch-sockdiag: no sysctls in its answer'] };
+}
+
 /** Reads a whole answer at once. */
 export function parseSockdiagOutput(text: string): DiagOutput {
   const sockets: DiagSocket[] = [];
@@ -271,6 +309,9 @@ export function parseSockdiagOutput(text: string): DiagOutput {
 }
 
 export type SocketVisitor = (socket: DiagSocket, sofar: DiagSummary) => void;
+
+/** The error finish() adds to an answer without its H record: a refusal (E lines only), or no answer. */
+export const NO_HEADER = 'sockdiag output has no header line';
 
 /**
  * No line the helper prints comes near this (a socket line is under 1 KiB; names are short):
@@ -342,7 +383,7 @@ export class SockdiagReader {
     if (this.carry) this.readLines(this.carry, 0, this.carry.length);
     this.carry = '';
     this.skipping = false;
-    if (!this.sawHeader) this.out.errors.push('sockdiag output has no header line');
+    if (!this.sawHeader) this.out.errors.push(NO_HEADER);
     return this.out;
   }
 

@@ -20,6 +20,10 @@ export function parseSysctlInteger(name: string, text: string): number {
   return Number(trimmed);
 }
 
+/**
+ * The current namespace's: /proc/sys/net shows the reader's own. Another namespace's are read
+ * inside it by idlewatch-sockdiag (`sysctls`, ./sockdiag-process.ts).
+ */
 export async function readKeepaliveSettings(): Promise<LinuxSettings> {
   const read = async (name: string) => parseSysctlInteger(name, await readFile(sysctlPath(name), 'utf8'));
   const [timeSec, intervalSec, probes, retries2] = await Promise.all([

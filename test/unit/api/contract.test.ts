@@ -13,6 +13,7 @@ import {
   type IdlewatchApi,
   type MethodArgs,
   type MethodResult,
+  type NamespacesView,
   type PollState,
   type SnapshotView,
 } from '../../../shared/api/contract';
@@ -82,10 +83,23 @@ const CASES: { [M in keyof typeof METHODS]: { good: unknown[][]; bad: unknown[][
     ],
   },
   // The core resolves a reference and range-checks values ('0/60/5' is its bad-request); the schema bounds its shape.
-  previewProfile: { good: [['server'], ['custom:db'], ['600/60/5'], ['0/60/5']], bad: [[], [''], ['   '], ['x'.repeat(65)], [600], [null], ['server', 'extra']] },
-  applyProfile: {
-    good: [['server', { persist: true }], ['600/60/5', { persist: false }], ['0/60/5', { persist: true }]],
+  previewProfile: {
+    good: [['server'], ['custom:db'], ['600/60/5'], ['0/60/5'], ['server', {}], ['server', { namespace: '4026532512' }], ['server', undefined]],
     bad: [
+      [], [''], ['   '], ['x'.repeat(65)], [600], [null], ['server', 'extra'],
+      ['server', { namespace: 'web-1' }], ['server', { namespace: 4026532512 }], ['server', { namespace: '' }], ['server', { namespace: '1'.repeat(21) }],
+      ['server', { namespace: 'current' }], ['server', { namespace: '4026532512', persist: true }], ['server', null], ['server', {}, 'extra'],
+    ],
+  },
+  applyProfile: {
+    // Persisting another namespace is well-formed; the core refuses it ('bad-request', naming the container engine's lines).
+    good: [['server', { persist: true }], ['600/60/5', { persist: false }], ['0/60/5', { persist: true }], ['server', { persist: false, namespace: '4026532512' }], ['server', { persist: true, namespace: '4026532512' }]],
+    bad: [
+      ['server', { persist: false, namespace: '/proc/1/ns/net' }],
+      ['server', { persist: false, namespace: 'all' }],
+      ['server', { persist: false, namespace: null }],
+      ['server', { persist: false, namespace: 4026532512 }],
+      ['server', { namespace: '4026532512' }],
       ['server'],
       ['server', {}],
       ['server', { persist: 'yes' }],
@@ -126,6 +140,11 @@ const CASES: { [M in keyof typeof METHODS]: { good: unknown[][]; bad: unknown[][
   stopRecording: { good: [[]], bad: [[true]] },
   getRecordingState: { good: [[]], bad: [['x']] },
   listRecordings: { good: [[]], bad: [[{}]] },
+  listNamespaces: { good: [[]], bad: [['all'], [{}]] },
+  selectNamespace: {
+    good: [['current'], ['all'], ['4026532512'], ['1']],
+    bad: [[], [''], ['host'], ['4026532512 '], ['-1'], ['40265.32512'], ['../run/netns/x'], ['web-1'], [4026532512], [null], ['1'.repeat(21)], ['all', 'extra']],
+  },
 };
 
 describe('API methods validate their arguments', () => {
@@ -159,11 +178,19 @@ const head = {
   host: { hostname: 'h', os: 'linux', distro: 'Debian', kernel: '6.1', arch: 'x64', network: null },
   namespace: { id: '4026531840', name: null, current: true, label: 'host', kind: 'host', pids: [1] },
   settings: { os: 'linux', timeSec: 600, intervalSec: 60, probes: 5, retries2: 15 },
+  namespaces: [{ namespace: { id: '4026531840', name: null, current: true, label: 'host', kind: 'host', pids: [1] }, settings: { os: 'linux', timeSec: 600, intervalSec: 60, probes: 5, retries2: 15 } }],
   clock: { kind: 'tick', hz: 250, anchor: null },
   diagnostics: { malformedLines: 0, processesDenied: 0, processesUnscanned: 0, unattributedSockets: 0, processesScanned: 0, warnings: [] },
 };
-const darwinHead = { ...head, settings: { os: 'darwin', keepIdleMs: 7_200_000, keepIntervalMs: 75_000, keepCount: 8, alwaysKeepalive: false }, clock: { kind: 'none' } };
-const windowsHead = { ...head, settings: { os: 'win32', keepAliveTimeMs: 7_200_000, keepAliveIntervalMs: 1000, probes: 10 }, clock: { kind: 'none' } };
+const containerNamespace = { id: '4026532512', name: null, current: false, label: 'web-1', kind: 'docker', pids: [4242] };
+const kernelDefaults = { os: 'linux', timeSec: 7200, intervalSec: 75, probes: 9, retries2: 15 };
+/** The head of a snapshot of every namespace: the host's namespace and settings, each namespace listed. */
+const allHead = { ...head, namespaces: [...head.namespaces, { namespace: containerNamespace, settings: kernelDefaults }] };
+const pollState = { running: true, intervalMs: 2000, lastPollAt: null, lastError: null, pollStartedAt: null, late: false, namespace: 'current' };
+const darwinSettings = { os: 'darwin', keepIdleMs: 7_200_000, keepIntervalMs: 75_000, keepCount: 8, alwaysKeepalive: false };
+const windowsSettings = { os: 'win32', keepAliveTimeMs: 7_200_000, keepAliveIntervalMs: 1000, probes: 10 };
+const darwinHead = { ...head, settings: darwinSettings, namespaces: [{ namespace: head.namespace, settings: darwinSettings }], clock: { kind: 'none' } };
+const windowsHead = { ...head, settings: windowsSettings, namespaces: [{ namespace: head.namespace, settings: windowsSettings }], clock: { kind: 'none' } };
 
 const values = { timeSec: 600, intervalSec: 60, probes: 5 };
 const entry = {
@@ -176,6 +203,7 @@ const entry = {
   persisted: true,
   outcome: 'applied',
   message: 'Applied 600/60/5 (was 7200/75/9); persisted in /etc/sysctl.d/99-zz-idlewatch-keepalive.conf.',
+  namespace: null,
 };
 const profilesView = {
   presets: [...PRESETS],
@@ -200,8 +228,14 @@ const EVENT_CASES: { [E in keyof typeof EVENTS]: { good: unknown[]; bad: unknown
       { ...head, baseSeq: 0, upserts: [], removed: [] },
       { ...darwinHead, baseSeq: 0, upserts: [{ ...connection, timer: 'unknown', precision: 'model' }], removed: [] },
       { ...windowsHead, baseSeq: 0, upserts: [], removed: [] },
+      { ...allHead, baseSeq: 3, upserts: [connection, { ...connection, id: '4026532512/i7', netns: '4026532512' }], removed: [] },
+      // Recordings made before heads carried their namespaces still read.
+      (({ namespaces: _namespaces, ...old }) => ({ ...old, baseSeq: 0, upserts: [], removed: [] }))(head),
     ],
     bad: [
+      { ...head, baseSeq: 0, upserts: [], removed: [], namespaces: [{ namespace: containerNamespace }] },
+      { ...head, baseSeq: 0, upserts: [], removed: [], namespaces: [{ namespace: { ...containerNamespace, kind: 'vm' }, settings: kernelDefaults }] },
+      { ...head, baseSeq: 0, upserts: [], removed: [], namespaces: head.namespace },
       { ...head, baseSeq: 0, upserts: [], removed: [], settings: { ...head.settings, os: 'darwin' } },
       { ...windowsHead, baseSeq: 0, upserts: [], removed: [], settings: { ...windowsHead.settings, probes: 5 } },
       { ...head, baseSeq: 0, upserts: [], removed: [], settings: { keepaliveTimeSec: 600, keepaliveIntervalSec: 60, keepaliveProbes: 5, tcpRetries2: 15 } },
@@ -216,13 +250,18 @@ const EVENT_CASES: { [E in keyof typeof EVENTS]: { good: unknown[]; bad: unknown
   },
   pollState: {
     good: [
-      { running: true, intervalMs: 2000, lastPollAt: null, lastError: null, pollStartedAt: null, late: false },
-      { running: true, intervalMs: 2000, lastPollAt: 5, lastError: null, pollStartedAt: 6, late: true },
+      pollState,
+      { ...pollState, lastPollAt: 5, pollStartedAt: 6, late: true },
+      { ...pollState, namespace: 'all' },
+      { ...pollState, namespace: '4026532512' },
     ],
     bad: [
-      { running: 'yes', intervalMs: 2000, lastPollAt: null, lastError: null, pollStartedAt: null, late: false },
-      { running: true, intervalMs: 10, lastPollAt: null, lastError: null, pollStartedAt: null, late: false },
+      { ...pollState, running: 'yes' },
+      { ...pollState, intervalMs: 10 },
       { running: true, intervalMs: 2000, lastPollAt: null, lastError: null },
+      { ...pollState, namespace: undefined },
+      { ...pollState, namespace: 'host' },
+      { ...pollState, namespace: 4026532512 },
     ],
   },
   error: {
@@ -235,8 +274,12 @@ const EVENT_CASES: { [E in keyof typeof EVENTS]: { good: unknown[]; bad: unknown
       { ...profilesView, inForce: null, afterBoot: null, drift: false, apply: { available: true, reason: null }, history: [] },
       // The kernel takes a sysctl beyond what a profile may set (tcp_keepalive_time in jiffies): what is read is shown as read.
       { ...profilesView, inForce: { timeSec: 86_400, intervalSec: 75, probes: 9 }, history: [{ ...entry, before: { timeSec: 86_400, intervalSec: 75, probes: 9 } }] },
+      // An apply to a container's namespace: at run time, the namespace named.
+      { ...profilesView, history: [{ ...entry, persisted: false, namespace: '4026532512', message: 'Applied 600/60/5 (was 7200/75/9) in network namespace 4026532512 (web-1); runtime only, not persisted.' }] },
     ],
     bad: [
+      { ...profilesView, history: [(({ namespace: _namespace, ...old }) => old)(entry)] },
+      { ...profilesView, history: [{ ...entry, namespace: '' }] },
       { ...profilesView, apply: { available: 'no', reason: null } },
       { ...profilesView, history: [{ ...entry, outcome: 'maybe' }] },
       { ...profilesView, history: [{ ...entry, action: 'reboot' }] },
@@ -296,10 +339,16 @@ describe('results and channels', () => {
     expectTypeOf<IdlewatchApi['getRules']>().returns.resolves.toEqualTypeOf<IdleRule[]>();
     expectTypeOf<MethodResult<'getSnapshot'>>().toEqualTypeOf<SnapshotView>();
     expectTypeOf<MethodResult<'pausePolling'>>().toEqualTypeOf<PollState>();
+    expectTypeOf<MethodResult<'selectNamespace'>>().toEqualTypeOf<PollState>();
+    expectTypeOf<MethodResult<'listNamespaces'>>().toEqualTypeOf<NamespacesView>();
+    expectTypeOf<MethodArgs<'selectNamespace'>>().toEqualTypeOf<[string]>();
+    expectTypeOf<MethodArgs<'previewProfile'>>().toEqualTypeOf<[string, { namespace?: string | undefined }?]>();
+    expectTypeOf<MethodArgs<'applyProfile'>>().toEqualTypeOf<[string, { persist: boolean; namespace?: string | undefined }]>();
   });
 
   it('declares a result schema for every method, and each accepts what the core returns', () => {
-    expect(METHODS.getPollState.result.safeParse({ running: true, intervalMs: 2000, lastPollAt: null, lastError: null, pollStartedAt: null, late: false }).success).toBe(true);
+    expect(METHODS.getPollState.result.safeParse(pollState).success).toBe(true);
+    expect(METHODS.selectNamespace.result.safeParse({ ...pollState, namespace: 'all' }).success).toBe(true);
     expect(METHODS.getSnapshot.result.safeParse({ ...head, connections: [connection] }).success).toBe(true);
     expect(METHODS.getRules.result.safeParse([rule]).success).toBe(true);
     for (const method of METHOD_NAMES) expect(METHODS[method].result).toBeDefined();
@@ -308,5 +357,45 @@ describe('results and channels', () => {
   it('keeps the error code through the round trip, unknown codes becoming internal', () => {
     expect(() => fromResult({ ok: false, error: { code: 'unsupported', message: 'no' } })).toThrow(expect.objectContaining({ code: 'unsupported' }));
     expect(() => fromResult({ ok: false, error: { code: 'made-up' as never, message: 'no' } })).toThrow(expect.objectContaining({ code: 'internal' }));
+  });
+});
+
+describe('listNamespaces results', () => {
+  const hostSettings = { os: 'linux', timeSec: 600, intervalSec: 60, probes: 5, retries2: 15 };
+  const summary = {
+    namespace: { id: '4026531840', name: null, current: true, label: 'host', kind: 'host', pids: [1] },
+    settings: hostSettings,
+    sockets: 120,
+    idle: 40,
+    atRisk: 3,
+    differsFromHost: false,
+    note: null,
+    error: null,
+  };
+  const container = {
+    ...summary,
+    namespace: { id: '4026532512', name: null, current: false, label: 'web-1', kind: 'docker', pids: [4242, 4250] },
+    settings: { ...hostSettings, timeSec: 7200, intervalSec: 75, probes: 9 },
+    differsFromHost: true,
+    note: "kernel defaults 7200/75/9 — the host's 600/60/5 does not reach it",
+  };
+  const view = { available: true, reason: null, host: '4026531840', namespaces: [summary, container] };
+
+  it.each([
+    ['every namespace with its settings and drift', view],
+    ['the current one only, with the reason', { available: false, reason: 'reading other network namespaces needs root', host: '4026531840', namespaces: [summary] }],
+    ['a namespace that could not be read', { ...view, namespaces: [summary, { ...container, settings: null, sockets: 0, idle: 0, atRisk: 0, differsFromHost: false, note: null, error: 'gone' }] }],
+  ])('accepts %s', (_name, value) => {
+    expect(METHODS.listNamespaces.result.safeParse(value).success).toBe(true);
+  });
+
+  it.each([
+    ['no host', { ...view, host: '' }],
+    ['a negative count', { ...view, namespaces: [{ ...summary, atRisk: -1 }] }],
+    ['an unknown kind', { ...view, namespaces: [{ ...summary, namespace: { ...summary.namespace, kind: 'vm' } }] }],
+    ['settings of no OS', { ...view, namespaces: [{ ...summary, settings: { timeSec: 600 } }] }],
+    ['no error field', { ...view, namespaces: [(({ error: _error, ...rest }) => rest)(summary)] }],
+  ])('rejects %s', (_name, value) => {
+    expect(METHODS.listNamespaces.result.safeParse(value).success).toBe(false);
   });
 });

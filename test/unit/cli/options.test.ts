@@ -11,17 +11,44 @@ describe('idlewatch snapshot options', () => {
       middleboxIdleSec: 350,
       idleMinSec: 60,
       state: 'ESTABLISHED',
+      netns: null,
+      allNamespaces: false,
     });
   });
 
-  it('defaults to a table of everything with no middlebox', () => {
+  it('defaults to a table of everything in the current namespace with no middlebox', () => {
     expect(parseCommand(['snapshot'])).toEqual({
       command: 'snapshot',
       json: false,
       middleboxIdleSec: null,
       idleMinSec: undefined,
       state: undefined,
+      netns: null,
+      allNamespaces: false,
     });
+  });
+
+  it.each([['4026532512'], ['4242'], ['idlewatch-test-1'], ['blue.ns_2']])('takes --netns %s as typed, to be resolved against the namespaces in use', (value) => {
+    expect(parseCommand(['snapshot', '--netns', value])).toMatchObject({ netns: value, allNamespaces: false });
+  });
+
+  it('reads every namespace with --all-namespaces', () => {
+    expect(parseCommand(['snapshot', '--all-namespaces', '--json'])).toMatchObject({ netns: null, allNamespaces: true, json: true });
+  });
+
+  it.each([
+    [['snapshot', '--netns', '4026532512', '--all-namespaces'], /--netns reads one namespace and --all-namespaces every one: give one of them/],
+    [['snapshot', '--all-namespaces', '--netns', 'blue'], /give one of them/],
+    [['snapshot', '--netns', '../../proc/1/ns/net'], /--netns expects a namespace id, a pid or an ip netns name, got "..\/..\/proc\/1\/ns\/net"/],
+    [['snapshot', '--netns', '..'], /--netns expects/],
+    [['snapshot', '--netns', ''], /--netns expects/],
+    [['snapshot', '--netns', 'a b'], /--netns expects/],
+    [['snapshot', '--netns', 'x'.repeat(65)], /--netns expects/],
+    [['snapshot', '--netns', 'evil\x1b[2J'], /got "evil\\x1b\[2J"/],
+    [['snapshot', '--all-namespaces=yes'], /all-namespaces/],
+  ])('%j is a usage error: %s', (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(message);
   });
 
   it('accepts --state time-wait spelled the way people type it', () => {
@@ -71,8 +98,9 @@ describe('idlewatch profiles, history, apply and undo options', () => {
   });
 
   it('apply persists by default, asks in a terminal, and changes things unless --dry-run', () => {
-    expect(parseCommand(['apply', 'server'])).toEqual({ command: 'apply', profile: 'server', persist: true, dryRun: false, yes: false });
-    expect(parseCommand(['apply', '--no-persist', '600/60/5', '--yes'])).toEqual({ command: 'apply', profile: '600/60/5', persist: false, dryRun: false, yes: true });
+    expect(parseCommand(['apply', 'server'])).toEqual({ command: 'apply', profile: 'server', persist: true, dryRun: false, yes: false, netns: null });
+    expect(parseCommand(['apply', '--no-persist', '600/60/5', '--yes'])).toEqual({ command: 'apply', profile: '600/60/5', persist: false, dryRun: false, yes: true, netns: null });
+    expect(parseCommand(['apply', 'server', '--netns', 'idlewatch-test-1', '--no-persist'])).toMatchObject({ netns: 'idlewatch-test-1', persist: false });
     expect(parseCommand(['apply', 'custom:db', '--persist', '--dry-run'])).toMatchObject({ profile: 'custom:db', persist: true, dryRun: true });
     expect(parseCommand(['apply', '32767/32767/255'])).toMatchObject({ profile: '32767/32767/255' });
   });
@@ -114,7 +142,9 @@ describe('idlewatch report options', () => {
       idleMinSec: 60,
       state: 'ESTABLISHED',
       from: null,
+      netns: null,
     });
+    expect(parseCommand(['report', '--format', 'json', '--netns', 'blue'])).toMatchObject({ netns: 'blue' });
   });
 
   it('writes text formats to stdout without --out, and reads a recording with --from', () => {
@@ -141,6 +171,8 @@ describe('idlewatch report options', () => {
     [['report', '--format', 'csv', '--middlebox-idle', '0'], /--middlebox-idle must be between 1 and 31536000 seconds/],
     [['report', '--format', 'csv', '--state', 'NAPPING'], /--state must be one of ESTABLISHED/],
     [['report', '--format', 'csv', '--from', 'r.ndjson', '--middlebox-idle', '300'], /--middlebox-idle describes a live snapshot/],
+    [['report', '--format', 'csv', '--from', 'r.ndjson', '--netns', '4242'], /a post-mortem \(--from\) reports the namespace the recording was made in/],
+    [['report', '--format', 'csv', '--netns', '/run/netns/x'], /--netns expects/],
     [['report', '--format', 'csv', '--json'], /Unknown option '--json'/],
     [['report', '--format', 'csv', 'extra'], /Unexpected argument 'extra'/],
   ])('%j is a usage error: %s', (argv, message) => {
@@ -158,7 +190,8 @@ describe('idlewatch report options', () => {
 
 describe('idlewatch record options', () => {
   it('needs --out; polls every 2 s until interrupted by default', () => {
-    expect(parseCommand(['record', '--out', 'rec.ndjson'])).toEqual({ command: 'record', out: 'rec.ndjson', intervalMs: 2000, durationMs: null, middleboxIdleSec: null });
+    expect(parseCommand(['record', '--out', 'rec.ndjson'])).toEqual({ command: 'record', out: 'rec.ndjson', intervalMs: 2000, durationMs: null, middleboxIdleSec: null, netns: null });
+    expect(parseCommand(['record', '--out', 'rec.ndjson', '--netns', '4026532512'])).toMatchObject({ netns: '4026532512' });
   });
 
   it.each([
@@ -188,6 +221,22 @@ describe('idlewatch record options', () => {
     [['record', '--out', 'r', '--duration', '400d'], /--duration must be between 1 second and 31536000 seconds \(a year\), got 34560000/],
     [['record', '--out', 'r', '--middlebox-idle', 'x'], /--middlebox-idle expects a whole number of seconds/],
     [['record', '--out', 'r', '--format', 'csv'], /Unknown option '--format'/],
+  ])('%j is a usage error: %s', (argv, message) => {
+    expect(() => parseCommand(argv)).toThrow(UsageError);
+    expect(() => parseCommand(argv)).toThrow(message);
+  });
+});
+
+describe('idlewatch namespaces options', () => {
+  it('prints a table by default, JSON with --json, at-risk counts against --middlebox-idle', () => {
+    expect(parseCommand(['namespaces'])).toEqual({ command: 'namespaces', json: false, middleboxIdleSec: null });
+    expect(parseCommand(['namespaces', '--json', '--middlebox-idle', '350'])).toEqual({ command: 'namespaces', json: true, middleboxIdleSec: 350 });
+  });
+
+  it.each([
+    [['namespaces', '--netns', '1'], /Unknown option '--netns'/],
+    [['namespaces', 'all'], /Unexpected argument 'all'/],
+    [['namespaces', '--middlebox-idle', '0'], /--middlebox-idle must be between 1/],
   ])('%j is a usage error: %s', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(message);

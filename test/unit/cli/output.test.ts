@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { snapshotJsonChunks } from '../../../main/cli/snapshot-json';
 import { formatSnapshotTable } from '../../../main/cli/snapshot-table';
-import type { Connection, Snapshot } from '../../../shared/model';
+import type { Connection, LinuxSettings, NetworkNamespace, Snapshot } from '../../../shared/model';
 import { connection as fixture, NAMESPACE, SETTINGS, WINDOW_CLOCK } from '../../fixtures/connection';
 
 const NOW = 1_800_000_000_000;
@@ -30,6 +30,7 @@ function snapshot(connections: Connection[]): Snapshot {
     host: { hostname: 'db1', os: 'linux', distro: 'Debian GNU/Linux 12', kernel: '6.1.0', arch: 'x64', network: null },
     namespace: NAMESPACE,
     settings: SETTINGS,
+    namespaces: [{ namespace: NAMESPACE, settings: SETTINGS }],
     clock: WINDOW_CLOCK,
     connections,
     diagnostics: { malformedLines: 2, processesDenied: 0, processesUnscanned: 0, unattributedSockets: 0, processesScanned: 0, warnings: [] },
@@ -100,5 +101,53 @@ describe('snapshot JSON', () => {
 
   it('is valid for an empty table', () => {
     expect(JSON.parse([...snapshotJsonChunks(snapshot([]))].join('')).connections).toEqual([]);
+  });
+});
+
+describe('snapshot table of every namespace', () => {
+  const web: NetworkNamespace = { id: '4026532512', name: null, current: false, label: 'web-1', kind: 'docker', pids: [4242] };
+  const kernelDefaults: LinuxSettings = { os: 'linux', timeSec: 7200, intervalSec: 75, probes: 9, retries2: 15 };
+  const all = (connections: Connection[]): Snapshot => ({
+    ...snapshot(connections),
+    namespaces: [
+      { namespace: NAMESPACE, settings: SETTINGS },
+      { namespace: web, settings: kernelDefaults },
+    ],
+  });
+
+  it('adds a NETNS column with each connection namespace label', () => {
+    const text = formatSnapshotTable(all([connection(1), connection(2, { id: '4026532512/i2', netns: web.id })]), NOW, { namespaceColumn: true });
+    const lines = text.split('\n');
+    const header = lines.find((l) => l.startsWith('NETNS'))!;
+    expect(header).toMatch(/^NETNS\s+STATE\s+LOCAL/);
+    expect(lines.filter((l) => /^(host|web-1)\s+ESTABLISHED/.test(l)).map((l) => l.split(/\s+/)[0])).toEqual(['host', 'web-1']);
+  });
+
+  it('lists each namespace settings under the host ones, marking and explaining drift', () => {
+    const lines = formatSnapshotTable(all([]), NOW, { namespaceColumn: true }).split('\n');
+    expect(lines[0]).toBe('db1 · Debian GNU/Linux 12 · kernel 6.1.0 · HZ 250 · 2 network namespaces');
+    expect(lines[1]).toMatch(/^netns host \(4026531840\): keepalive 600s \/ 60s × 5 · tcp_retries2 15 · a silent peer is dropped 15m 00s/);
+    expect(lines[2]).toBe("netns web-1 (4026532512): keepalive 7200s / 75s × 9 · tcp_retries2 15 · * kernel defaults 7200/75/9 — the host's 600/60/5 does not reach it");
+  });
+
+  it('escapes and shortens a hostile or long container name in the column', () => {
+    const hostile = { ...web, label: `\x1b[2J${'x'.repeat(60)}` };
+    const snap = { ...all([connection(1, { id: '4026532512/i1', netns: web.id })]), namespaces: [{ namespace: NAMESPACE, settings: SETTINGS }, { namespace: hostile, settings: SETTINGS }] };
+    const text = formatSnapshotTable(snap, NOW, { namespaceColumn: true });
+    expect(text).not.toContain('\x1b');
+    const row = text.split('\n').find((l) => l.includes('ESTABLISHED'))!;
+    expect(row.split(/\s+/)[0]).toBe(`\\x1b[2J${'x'.repeat(16)}…`);
+  });
+
+  it('names another namespace by its label and id when reading one with --netns', () => {
+    const one: Snapshot = { ...snapshot([]), namespace: web, settings: kernelDefaults, namespaces: [{ namespace: web, settings: kernelDefaults }] };
+    expect(formatSnapshotTable(one, NOW).split('\n')[0]).toBe('db1 · Debian GNU/Linux 12 · kernel 6.1.0 · HZ 250 · netns web-1 (4026532512)');
+  });
+
+  it('carries every connection namespace and the head namespaces in JSON', () => {
+    const snap = all([connection(1), connection(2, { id: '4026532512/i2', netns: web.id })]);
+    const parsed = JSON.parse([...snapshotJsonChunks(snap)].join(''));
+    expect(parsed.namespaces.map((n: { namespace: NetworkNamespace }) => n.namespace.label)).toEqual(['host', 'web-1']);
+    expect(parsed.connections.map((c: Connection) => c.netns)).toEqual([NAMESPACE.id, web.id]);
   });
 });

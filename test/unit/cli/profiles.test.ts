@@ -62,7 +62,7 @@ function fakeIo(interactive: boolean, answer = 'y') {
   return io satisfies CliIo;
 }
 
-const apply = (over: Partial<ApplyCommand> = {}): ApplyCommand => ({ command: 'apply', profile: 'server', persist: true, dryRun: false, yes: false, ...over });
+const apply = (over: Partial<ApplyCommand> = {}): ApplyCommand => ({ command: 'apply', profile: 'server', persist: true, dryRun: false, yes: false, netns: null, ...over });
 
 describe('idlewatch apply', () => {
   it('--dry-run prints the changes, the what-if summary and the explanation, and applies nothing', async () => {

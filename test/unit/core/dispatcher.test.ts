@@ -28,6 +28,8 @@ const GOOD_ARGS: Record<MethodName, unknown[]> = {
   stopRecording: [],
   getRecordingState: [],
   listRecordings: [],
+  listNamespaces: [],
+  selectNamespace: ['all'],
 };
 
 describe('the contract declares a capability for every method', () => {
@@ -37,7 +39,7 @@ describe('the contract declares a capability for every method', () => {
 
   it('no method that changes anything is declared read', async () => {
     // A read method must be safe to call from anywhere: calling it twice changes nothing.
-    const changing: MethodName[] = ['setPollInterval', 'pausePolling', 'resumePolling', 'setRules', 'saveProfiles', 'applyProfile', 'undoLastApply', 'startRecording', 'stopRecording'];
+    const changing: MethodName[] = ['setPollInterval', 'pausePolling', 'resumePolling', 'setRules', 'saveProfiles', 'applyProfile', 'undoLastApply', 'startRecording', 'stopRecording', 'selectNamespace'];
     for (const method of changing) expect(METHOD_CAPABILITIES[method]).not.toBe('read');
   });
 

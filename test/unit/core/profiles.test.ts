@@ -31,7 +31,7 @@ function fakeMachine(start: KeepaliveValues = { timeSec: 7200, intervalSec: 75, 
   };
   const settings = (): LinuxSettings => ({ os: 'linux', ...m.values, retries2: 15 });
   const record = (action: 'apply' | 'undo', before: KeepaliveValues, after: KeepaliveValues, persisted: boolean, message: string): KeepaliveChange => {
-    const r: KeepaliveRecord = { at: Date.now(), user: 'alice', action, before, after, persisted, outcome: 'applied', message };
+    const r: KeepaliveRecord = { at: Date.now(), user: 'alice', action, before, after, persisted, outcome: 'applied', message, namespace: null };
     m.history.push(r);
     return { ...r, dropIn: persisted ? DROP_IN : null };
   };
@@ -39,7 +39,7 @@ function fakeMachine(start: KeepaliveValues = { timeSec: 7200, intervalSec: 75, 
     if (m.refuse) {
       return {
         at: Date.now(), user: 'alice', action: 'apply', before: null, after: null, persisted: false, outcome: 'refused',
-        message: `${m.refuse} Nothing was changed. To do it as root: ${options.rootCommand}`, dropIn: null,
+        message: `${m.refuse} Nothing was changed. To do it as root: ${options.rootCommand}`, dropIn: null, namespace: null,
       };
     }
     const before = { ...m.values };
@@ -188,7 +188,7 @@ describe('apply and undo', () => {
     machine.applyKeepalive.mockImplementationOnce(async (values, options) => {
       machine.m.values = { ...values };
       machine.m.boot = { ...values, timeSec: 300, dropIn: DROP_IN, overriddenBy: [other] };
-      return { at: Date.now(), user: 'alice', action: 'apply', before: null, after: values, persisted: options.persist, outcome: 'applied', message: `Applied; persisted in ${DROP_IN}.`, dropIn: DROP_IN };
+      return { at: Date.now(), user: 'alice', action: 'apply', before: null, after: values, persisted: options.persist, outcome: 'applied', message: `Applied; persisted in ${DROP_IN}.`, dropIn: DROP_IN, namespace: null };
     });
     const { entry, view } = await api.applyProfile('server', { persist: true });
     expect(entry.message).toContain(`persisted in ${DROP_IN}`);
@@ -233,7 +233,7 @@ describe('apply and undo', () => {
     const machine = fakeMachine();
     machine.m.recovered = {
       at: Date.now(), user: 'root', action: 'apply', before: null, after: null, persisted: false, outcome: 'rolled-back',
-      message: 'An interrupted apply was rolled back: journal found.', dropIn: null,
+      message: 'An interrupted apply was rolled back: journal found.', dropIn: null, namespace: null,
     };
     // The helper records its rollback in the system's history.
     machine.m.history.push({ ...machine.m.recovered, before: { timeSec: 7200, intervalSec: 75, probes: 9 }, after: { timeSec: 60, intervalSec: 10, probes: 6 } });

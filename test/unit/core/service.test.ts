@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createIdlewatchService, PREFERENCES_WRITE_DELAY_MS, type Preferences } from '../../../main/core/service';
+import { everyConnectionRule } from '../../../shared/rules';
 import { fakeAdapter } from '../../fixtures/adapter';
+import { HOST_NS, namespacedAdapter, WEB_NS } from './namespaced-adapter';
 
 /** An adapter whose socket table cannot be read, as when netlink is refused. */
 const failingAdapter = () =>
@@ -82,5 +84,47 @@ describe('the core service and the host', () => {
     expect((await service.api.getSnapshot()).host.network).toEqual(network);
     expect(describeHost).toHaveBeenCalledTimes(1);
     await service.close();
+  });
+});
+
+describe('the core service and network namespaces', () => {
+  it('lists every namespace with its drift from the host, counting at-risk connections against the saved rules', async () => {
+    const rules = [everyConnectionRule('middlebox', 350, 'NAT 350s')];
+    const service = await createIdlewatchService(namespacedAdapter([HOST_NS, WEB_NS]), memoryStore({ pollIntervalMs: 500, rules, profiles: [] }));
+    const view = await service.api.listNamespaces();
+    expect(view.host).toBe(HOST_NS.namespace.id);
+    expect(view.namespaces.map((s) => [s.namespace.label, s.sockets, s.atRisk, s.differsFromHost])).toEqual([
+      ['host', 2, 2, false],
+      ['web-1', 3, 2, true],
+    ]);
+    await service.close();
+  });
+
+  it('selects a namespace in use, and the next snapshot is of it', async () => {
+    const service = await createIdlewatchService(namespacedAdapter([HOST_NS, WEB_NS]), memoryStore());
+    await service.api.getSnapshot();
+    expect(await service.api.selectNamespace(WEB_NS.namespace.id)).toMatchObject({ namespace: WEB_NS.namespace.id });
+    expect((await service.api.getPollState()).namespace).toBe(WEB_NS.namespace.id);
+    await vi.waitFor(async () => expect((await service.api.getSnapshot()).namespace.id).toBe(WEB_NS.namespace.id));
+    expect(await service.api.selectNamespace('all')).toMatchObject({ namespace: 'all' });
+    await vi.waitFor(async () => expect((await service.api.getSnapshot()).namespaces).toHaveLength(2));
+    await service.close();
+  });
+
+  it('refuses an id no namespace has, and, where others cannot be read, says why', async () => {
+    const service = await createIdlewatchService(namespacedAdapter([HOST_NS, WEB_NS]), memoryStore());
+    await expect(service.api.selectNamespace('4026539999')).rejects.toMatchObject({ code: 'bad-request', message: 'no network namespace 4026539999 is in use (it may have just gone)' });
+    expect((await service.api.getPollState()).namespace).toBe('current');
+    await service.close();
+
+    const adapter = namespacedAdapter([HOST_NS]);
+    adapter.capabilities.namespaces = false;
+    adapter.capabilities.namespacesReason = 'reading other network namespaces needs root';
+    const unprivileged = await createIdlewatchService(adapter, memoryStore());
+    await expect(unprivileged.api.selectNamespace(WEB_NS.namespace.id)).rejects.toMatchObject({ code: 'unsupported', message: 'reading other network namespaces needs root' });
+    // 'all' is the current one alone there, and the current one is always there.
+    await expect(unprivileged.api.selectNamespace('all')).resolves.toMatchObject({ namespace: 'all' });
+    await expect(unprivileged.api.selectNamespace(HOST_NS.namespace.id)).resolves.toMatchObject({ namespace: HOST_NS.namespace.id });
+    await unprivileged.close();
   });
 });

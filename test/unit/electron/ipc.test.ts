@@ -10,6 +10,7 @@ import {
   type EventName,
   type IdlewatchApi,
   type MethodName,
+  type NamespacesView,
   type ApplyResult,
   type ExportedFile,
   type ExportRequest,
@@ -30,7 +31,7 @@ import { historyEntry } from '../../fixtures/profiles';
 
 vi.mock('electron', async () => await import('./fake-electron'));
 
-const pollState: PollState = { running: true, intervalMs: 2000, lastPollAt: 1_700_000_000_000, lastError: null, pollStartedAt: null, late: false };
+const pollState: PollState = { running: true, intervalMs: 2000, lastPollAt: 1_700_000_000_000, lastError: null, pollStartedAt: null, late: false, namespace: 'current' };
 const snapshot = { seq: 4, takenAt: 1_700_000_000_000, connections: [] } as unknown as SnapshotView;
 const rule: IdleRule = {
   id: 'nlb',
@@ -74,6 +75,7 @@ const recording: RecordingState = {
   bytes: 4096,
   error: null,
 };
+const namespacesView: NamespacesView = { available: false, reason: 'reading other network namespaces needs root', host: '4026531840', namespaces: [] };
 const recordingInfo: RecordingInfo = { name: 'recording-20261125T164500Z.ndjson', startedAt: 1_700_000_000_000, stoppedAt: null, bytes: 4096, endSource: 'polls' };
 
 /** A stand-in core: a plain object implementing the API (these are transport tests). */
@@ -97,6 +99,8 @@ function fakeService() {
     stopRecording: vi.fn(async () => ({ ...recording, active: false })),
     getRecordingState: vi.fn(async () => recording),
     listRecordings: vi.fn(async () => [recordingInfo]),
+    listNamespaces: vi.fn(async () => namespacesView),
+    selectNamespace: vi.fn(async (namespace: string) => ({ ...pollState, namespace })),
   } satisfies IdlewatchApi;
   const subscribe: Subscribe = (event, listener) => {
     events.on(event, listener);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { describeFilter, scopeOf } from '../../../main/report/scope';
 import { summarize } from '../../../main/report/summary';
 import { NO_FILTER } from '../../../shared/connection-filter';
-import { connection, NOW } from '../../fixtures/connection';
+import { connection, NAMESPACE, NOW, SETTINGS } from '../../fixtures/connection';
 import { reportInput } from './report-input';
 
 const listener = connection({ id: 'l', state: 'LISTEN', idleMs: null, keepalive: null, timer: 'none', nextProbeAt: null, probesAt: [], dropAt: null, dropReason: null });
@@ -89,6 +89,15 @@ describe('report scope', () => {
     const scoped = scopeOf(input);
     expect(scoped.connections.map((c) => c.id)).toEqual(['a', 'b', 'l']);
     expect(scoped).toMatchObject({ total: 3, filter: null, description: 'All 3 connections' });
+  });
+
+  it('finds connections by their namespace’s label in a report of several namespaces, as the table does', () => {
+    const web = { namespace: { ...NAMESPACE, id: '4026532500', current: false, label: 'docker: web-1', kind: 'docker' as const, pids: [4242] }, settings: SETTINGS };
+    const input = reportInput([connection({ id: 'h' }), connection({ id: '4026532500/i9', netns: '4026532500' })], {
+      scope: { kind: 'filtered', filter: { ...NO_FILTER, text: 'web-1' } },
+    });
+    input.snapshot.namespaces = [{ namespace: NAMESPACE, settings: SETTINGS }, web];
+    expect(scopeOf(input).connections.map((c) => c.id)).toEqual(['4026532500/i9']);
   });
 
   it('says "of" when a filter leaves some out, and does not touch the snapshot’s own array', () => {

@@ -179,16 +179,59 @@ static int parse_field(const char *arg, const char *name, uint32_t max, const ch
               name, max, unit, shown);
 }
 
-#define SYNOPSIS "apply TIME INTVL PROBES persist|runtime, undo, or recover"
+int kh_netns_name_ok(const char *s, size_t n) {
+  if (n == 0 || n > KH_NETNS_NAME_MAX) return 0;
+  if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '.' || c == '-')) return 0;
+  }
+  return 1;
+}
+
+#define NETNS_SYNOPSIS "--netns pid PID INODE or --netns name NAME INODE"
+#define SYNOPSIS "apply TIME INTVL PROBES persist|runtime [" NETNS_SYNOPSIS "], undo [--netns ...], or recover"
+
+/* `--netns pid PID INODE` or `--netns name NAME INODE`, at argv[0..3]. */
+static int parse_netns(char *const argv[], struct kh_netns *ns, char *why, size_t why_len) {
+  char shown[200];
+  if (strcmp(argv[0], "--netns") != 0) {
+    quote_arg(argv[0], shown, sizeof shown);
+    return fail(why, why_len, "usage: the only option is " NETNS_SYNOPSIS ": got \"%s\"", shown);
+  }
+  memset(ns, 0, sizeof *ns);
+  if (strcmp(argv[1], "pid") == 0) {
+    ns->kind = KH_NETNS_PID;
+    if (parse_field(argv[2], "PID", KH_PID_MAX, "", &ns->pid, why, why_len)) return -1;
+  } else if (strcmp(argv[1], "name") == 0) {
+    size_t n = strlen(argv[2]);
+    if (!kh_netns_name_ok(argv[2], n)) {
+      quote_arg(argv[2], shown, sizeof shown);
+      return fail(why, why_len,
+                  "usage: NAME must be an ip netns name of 1 to %u letters, digits, '_', '.' or '-' (not . or ..): got \"%s\"",
+                  KH_NETNS_NAME_MAX, shown);
+    }
+    ns->kind = KH_NETNS_NAME;
+    memcpy(ns->name, argv[2], n + 1);
+  } else {
+    quote_arg(argv[1], shown, sizeof shown);
+    return fail(why, why_len, "usage: --netns takes pid PID INODE or name NAME INODE: got \"%s\"", shown);
+  }
+  return parse_field(argv[3], "INODE", KH_NETNS_INODE_MAX, "", &ns->inode, why, why_len);
+}
 
 int kh_parse_args(int argc, char *const argv[], struct kh_request *req, char *why, size_t why_len) {
   char shown[200];
   if (argc < 2 || !argv || !argv[1]) return fail(why, why_len, "usage: no verb (expected " SYNOPSIS ")");
   const char *verb = argv[1];
   memset(req, 0, sizeof *req);
+  req->netns.kind = KH_NETNS_OWN;
   if (strcmp(verb, "apply") == 0) {
-    if (argc != 6)
-      return fail(why, why_len, "usage: apply takes 4 arguments, TIME INTVL PROBES persist|runtime: got %d", argc - 2);
+    if (argc != 6 && argc != 10)
+      return fail(why, why_len,
+                  "usage: apply takes 4 arguments, TIME INTVL PROBES persist|runtime, then optionally " NETNS_SYNOPSIS
+                  ": got %d",
+                  argc - 2);
     req->verb = KH_APPLY;
     if (parse_field(argv[2], "TIME", KH_TIME_MAX, " seconds", &req->values.time, why, why_len) ||
         parse_field(argv[3], "INTVL", KH_INTVL_MAX, " seconds", &req->values.intvl, why, why_len) ||
@@ -202,11 +245,24 @@ int kh_parse_args(int argc, char *const argv[], struct kh_request *req, char *wh
       quote_arg(argv[5], shown, sizeof shown);
       return fail(why, why_len, "usage: the fourth argument of apply must be persist or runtime: got \"%s\"", shown);
     }
+    if (argc == 10 && parse_netns(argv + 6, &req->netns, why, why_len)) return -1;
+    if (req->persist && req->netns.kind != KH_NETNS_OWN)
+      return fail(why, why_len,
+                  "usage: another network namespace is never persisted: it has no /etc/sysctl.d of its own, so apply "
+                  "it with runtime, and persist it where the namespace is made (docker run --sysctl, Compose sysctls:, a "
+                  "Kubernetes pod's securityContext.sysctls)");
     return 0;
   }
-  if (strcmp(verb, "undo") == 0 || strcmp(verb, "recover") == 0) {
+  if (strcmp(verb, "undo") == 0) {
+    if (argc != 2 && argc != 6)
+      return fail(why, why_len, "usage: undo takes no arguments, but optionally " NETNS_SYNOPSIS ": got %d", argc - 2);
+    req->verb = KH_UNDO;
+    if (argc == 6 && parse_netns(argv + 2, &req->netns, why, why_len)) return -1;
+    return 0;
+  }
+  if (strcmp(verb, "recover") == 0) {
     if (argc != 2) return fail(why, why_len, "usage: %s takes no arguments: got %d", verb, argc - 2);
-    req->verb = verb[0] == 'u' ? KH_UNDO : KH_RECOVER;
+    req->verb = KH_RECOVER;
     return 0;
   }
   quote_arg(verb, shown, sizeof shown);
@@ -231,7 +287,12 @@ size_t kh_format_dropin(const struct kh_values *v, char *out, size_t cap) {
 
 char *kh_format_change(const struct kh_change *c, size_t *len) {
   size_t escaped = c->had_previous ? kh_escape(c->previous, c->previous_len, NULL, 0) : 0;
-  size_t cap = 400 + escaped + 1;
+  size_t cap = 500 + escaped + 1;
+  char netns[32 + KH_NETNS_NAME_MAX] = "";
+  if (c->netns.kind == KH_NETNS_PID)
+    snprintf(netns, sizeof netns, "netns\t%u\tpid\t%u\n", c->netns.inode, c->netns.pid);
+  else if (c->netns.kind == KH_NETNS_NAME)
+    snprintf(netns, sizeof netns, "netns\t%u\tname\t%s\n", c->netns.inode, c->netns.name);
   char *text = malloc(cap);
   if (!text) return NULL;
   int head = snprintf(text, cap,
@@ -241,10 +302,11 @@ char *kh_format_change(const struct kh_change *c, size_t *len) {
                                       "started\t%llu\n"
                                       "before\t%u\t%u\t%u\n"
                                       "after\t%u\t%u\t%u\n"
+                                      "%s"
                                       "dropin\t%d\n"
                                       "previous\t%s",
                       kh_verb_name(c->verb), c->uid, (unsigned long long)c->started_ms, c->before.time, c->before.intvl,
-                      c->before.probes, c->after.time, c->after.intvl, c->after.probes, c->dropin ? 1 : 0,
+                      c->before.probes, c->after.time, c->after.intvl, c->after.probes, netns, c->dropin ? 1 : 0,
                       c->had_previous ? "file\t" : "none");
   if (head < 0 || (size_t)head + escaped + 6 > cap) {
     free(text);
@@ -310,6 +372,23 @@ static int parse_values(const char **v, const size_t *vl, struct kh_values *out)
              : 0;
 }
 
+/* `<inode> pid <pid>` or `<inode> name <name>`, as kh_format_change writes them. */
+static int parse_netns_record(const char **v, const size_t *vl, struct kh_netns *ns) {
+  memset(ns, 0, sizeof *ns);
+  if (kh_parse_number(v[0], vl[0], 1, KH_NETNS_INODE_MAX, &ns->inode) != KH_NUMBER_OK) return -1;
+  if (field_is(v[1], vl[1], "pid")) {
+    ns->kind = KH_NETNS_PID;
+    return kh_parse_number(v[2], vl[2], 1, KH_PID_MAX, &ns->pid) == KH_NUMBER_OK ? 0 : -1;
+  }
+  if (field_is(v[1], vl[1], "name") && kh_netns_name_ok(v[2], vl[2])) {
+    ns->kind = KH_NETNS_NAME;
+    memcpy(ns->name, v[2], vl[2]);
+    ns->name[vl[2]] = 0;
+    return 0;
+  }
+  return -1;
+}
+
 void kh_change_free(struct kh_change *c) {
   free(c->previous);
   c->previous = NULL;
@@ -350,10 +429,18 @@ int kh_parse_change(const char *text, size_t n, struct kh_change *out, char *why
   if (next_line(text, n, &pos, &line, &len) || keyed(line, len, "after", v, vl, 3) || parse_values(v, vl, &out->after))
     return fail(why, why_len, "malformed after line");
 
-  if (next_line(text, n, &pos, &line, &len) || keyed(line, len, "dropin", v, vl, 1) ||
-      !(field_is(v[0], vl[0], "0") || field_is(v[0], vl[0], "1")))
+  out->netns.kind = KH_NETNS_OWN;
+  if (next_line(text, n, &pos, &line, &len)) return fail(why, why_len, "malformed dropin line");
+  if (len > 6 && memcmp(line, "netns\t", 6) == 0) {
+    if (keyed(line, len, "netns", v, vl, 3) || parse_netns_record(v, vl, &out->netns))
+      return fail(why, why_len, "malformed netns line");
+    if (next_line(text, n, &pos, &line, &len)) return fail(why, why_len, "malformed dropin line");
+  }
+  if (keyed(line, len, "dropin", v, vl, 1) || !(field_is(v[0], vl[0], "0") || field_is(v[0], vl[0], "1")))
     return fail(why, why_len, "malformed dropin line");
   out->dropin = v[0][0] == '1';
+  if (out->dropin && out->netns.kind != KH_NETNS_OWN)
+    return fail(why, why_len, "a change of another network namespace never touches the drop-in");
 
   if (next_line(text, n, &pos, &line, &len)) return fail(why, why_len, "missing previous line");
   if (keyed(line, len, "previous", v, vl, 1) == 0 && field_is(v[0], vl[0], "none")) {
@@ -386,14 +473,20 @@ size_t kh_format_history(const struct kh_history *h, char *out, size_t cap) {
   int head = snprintf(out, cap, "H\t%llu\t%u\t%s\t%u\t%u\t%u\t%u\t%u\t%u\t%d\t%s\t", (unsigned long long)h->at_ms, h->uid,
                       kh_verb_name(h->verb), h->before.time, h->before.intvl, h->before.probes, h->after.time,
                       h->after.intvl, h->after.probes, h->persisted ? 1 : 0, kh_outcome_name(h->outcome));
-  if (head < 0 || (size_t)head + 2 > cap) return 0;
+  char tail[16] = "";
+  if (h->netns_inode) snprintf(tail, sizeof tail, "\t%u", h->netns_inode);
+  size_t tail_len = strlen(tail);
+  if (head < 0 || (size_t)head + tail_len + 2 > cap) return 0;
   const char *msg = h->message ? h->message : "";
   size_t n = strlen(msg);
   if (n > KH_HISTORY_MESSAGE_MAX) n = KH_HISTORY_MESSAGE_MAX;
   size_t w = (size_t)head;
-  size_t need = kh_escape(msg, n, out + w, cap - w - 1);
-  if (need >= cap - w - 1) return 0;
+  size_t room = cap - w - tail_len - 1;
+  size_t need = kh_escape(msg, n, out + w, room);
+  if (need >= room) return 0;
   w += need;
+  memcpy(out + w, tail, tail_len);
+  w += tail_len;
   out[w++] = '\n';
   out[w] = 0;
   return w;
@@ -401,11 +494,13 @@ size_t kh_format_history(const struct kh_history *h, char *out, size_t cap) {
 
 int kh_parse_history(const char *line, size_t n, struct kh_history *h, char *message) {
   if (n && line[n - 1] == '\n') n--;
-  const char *f[13];
-  size_t fl[13];
+  const char *f[14];
+  size_t fl[14];
   uint64_t u;
   memset(h, 0, sizeof *h);
-  if (split_tabs(line, n, f, fl, 13) != 13 || !field_is(f[0], fl[0], "H")) return -1;
+  size_t fields = split_tabs(line, n, f, fl, 14);
+  if ((fields != 13 && fields != 14) || !field_is(f[0], fl[0], "H")) return -1;
+  if (fields == 14 && kh_parse_number(f[13], fl[13], 1, KH_NETNS_INODE_MAX, &h->netns_inode) != KH_NUMBER_OK) return -1;
   if (parse_u64(f[1], fl[1], &h->at_ms) || parse_u64(f[2], fl[2], &u) || u >= UINT32_MAX) return -1;
   h->uid = (uint32_t)u;
   if (field_is(f[3], fl[3], "apply"))

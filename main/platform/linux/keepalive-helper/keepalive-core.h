@@ -33,18 +33,46 @@ struct kh_values {
   uint32_t time, intvl, probes;
 };
 
+/*
+ * Another network namespace than the helper's own (issue 9): the sysctls are per namespace
+ * (KEEPALIVE.md §1.1). It is entered by a process in it (/proc/PID/ns/net) or by its `ip netns`
+ * name (/run/netns/NAME), and only if what that path leads to is still the namespace with this
+ * inode (main/platform/linux/namespaces/entry.ts has the same rules).
+ */
+#define KH_PID_MAX 4194304u           /* PID_MAX_LIMIT, include/linux/threads.h */
+#define KH_NETNS_NAME_MAX 64u         /* ^[A-Za-z0-9_.-]{1,64}$, not . or .. */
+#define KH_NETNS_INODE_MAX 4294967295u /* an nsfs inode is a proc_inum, an unsigned int */
+
+enum kh_netns_kind { KH_NETNS_OWN, KH_NETNS_PID, KH_NETNS_NAME };
+
+struct kh_netns {
+  enum kh_netns_kind kind; /* KH_NETNS_OWN: the helper's own namespace, nothing else is set */
+  uint32_t pid;            /* KH_NETNS_PID */
+  char name[KH_NETNS_NAME_MAX + 1]; /* KH_NETNS_NAME, NUL-terminated */
+  uint32_t inode;          /* the namespace the entry must lead to */
+};
+
+/* An `ip netns` name the helper enters: 1–64 of [A-Za-z0-9_.-], not "." or "..". 1 or 0. */
+int kh_netns_name_ok(const char *s, size_t n);
+
 enum kh_verb { KH_APPLY, KH_UNDO, KH_RECOVER };
 
 struct kh_request {
   enum kh_verb verb;
   struct kh_values values; /* apply only */
   int persist;             /* apply only: 1 = persist, 0 = runtime */
+  struct kh_netns netns;   /* apply and undo: KH_NETNS_OWN unless --netns */
 };
 
 /*
- * Validates argv exactly: `apply TIME INTVL PROBES persist|runtime`, `undo` or `recover`.
+ * Validates argv exactly:
+ *   apply TIME INTVL PROBES persist|runtime [--netns pid PID INODE | --netns name NAME INODE]
+ *   undo [--netns pid PID INODE | --netns name NAME INODE]
+ *   recover
  * Numbers are decimal digits only (no sign, space or leading zero), TIME and INTVL 1–32767,
- * PROBES 1–255. Returns 0, or -1 with a one-line reason in why (starting "usage: ").
+ * PROBES 1–255, PID 1–4194304, INODE 1–4294967295; NAME as kh_netns_name_ok. A namespace is
+ * never persisted: `persist` with --netns is refused (it has no /etc/sysctl.d of its own).
+ * Returns 0, or -1 with a one-line reason in why (starting "usage: ").
  */
 int kh_parse_args(int argc, char *const argv[], struct kh_request *req, char *why, size_t why_len);
 
@@ -80,6 +108,8 @@ size_t kh_format_dropin(const struct kh_values *v, char *out, size_t cap);
  *   started <epoch ms>
  *   before  <time> <intvl> <probes>     the values in force before the change
  *   after   <time> <intvl> <probes>     the values the change sets
+ *   netns   <inode> pid|name <pid|name> only for another namespace than the helper's own: the
+ *                                       one changed, and how it was entered (never with dropin 1)
  *   dropin  0|1                         whether the change writes (or removes) the drop-in
  *   previous -|<escaped bytes>          the drop-in before the change; - = there was none
  *   end
@@ -91,6 +121,7 @@ struct kh_change {
   uint32_t uid;
   uint64_t started_ms;
   struct kh_values before, after;
+  struct kh_netns netns; /* KH_NETNS_OWN when the record has no netns line */
   int dropin;
   int had_previous;
   char *previous; /* malloc'd (or NULL when there was none), previous_len bytes */
@@ -112,8 +143,10 @@ enum kh_outcome { KH_APPLIED, KH_ROLLED_BACK, KH_FAILED };
 /*
  * One history line (the protocol's):
  * H <epoch_ms> <uid> <apply|undo> <b_time> <b_intvl> <b_probes> <a_time> <a_intvl> <a_probes>
- *   <persisted 0|1> <applied|rolled-back|failed> <message, escaped>
- * "after" is what the change set (applied) or tried to set (rolled-back, failed).
+ *   <persisted 0|1> <applied|rolled-back|failed> <message, escaped> [<netns inode>]
+ * "after" is what the change set (applied) or tried to set (rolled-back, failed). The last field
+ * is there only for a change of another network namespace than the helper's own: lines without it
+ * (all lines before namespaces) are about the helper's own, and read by older readers unchanged.
  */
 struct kh_history {
   uint64_t at_ms;
@@ -123,6 +156,7 @@ struct kh_history {
   int persisted;
   enum kh_outcome outcome;
   const char *message;
+  uint32_t netns_inode; /* 0: the helper's own namespace */
 };
 
 /* The message is cut to this many bytes before escaping. */

@@ -1,16 +1,31 @@
 /*
  * idlewatch-keepalive — the one program Idlewatch runs as root: it sets the three TCP
- * keepalive sysctls of its network namespace and, when asked, persists them in one drop-in
- * under /etc/sysctl.d. Installed at /usr/libexec/idlewatch/idlewatch-keepalive and run through
- * `pkexec` with that exact path (build/polkit/org.idlewatch.keepalive.policy) or by root.
+ * keepalive sysctls of its network namespace (or of another one, entered with setns) and, when
+ * asked, persists them in one drop-in under /etc/sysctl.d. Installed at
+ * /usr/libexec/idlewatch/idlewatch-keepalive and run through `pkexec` with that exact path
+ * (build/polkit/org.idlewatch.keepalive.policy) or by root.
  *
- *   idlewatch-keepalive apply TIME INTVL PROBES persist|runtime
- *   idlewatch-keepalive undo       restore what was in force before the last apply
- *   idlewatch-keepalive recover    roll back an interrupted change, if there is one
+ *   idlewatch-keepalive apply TIME INTVL PROBES persist|runtime [NETNS]
+ *   idlewatch-keepalive undo [NETNS]   restore what was in force before the last apply
+ *   idlewatch-keepalive recover        roll back an interrupted change, if there is one
+ *
+ *   NETNS = --netns pid PID INODE | --netns name NAME INODE
+ *
+ * NETNS names another network namespace (the sysctls are per namespace, KEEPALIVE.md §1.1) by a
+ * process in it (/proc/PID/ns/net) or its `ip netns` name (/run/netns/NAME), with the inode it
+ * must have: the helper opens that path, refuses unless it is an nsfs file with that very inode
+ * (a pid reused, a name rebound), and setns()es into it before it reads or writes
+ * /proc/sys/net/ipv4/tcp_keepalive_* — files under /proc/sys/net opened after setns belong to
+ * the namespace entered (net_ctl_header_lookup takes current's). Such a change is runtime only
+ * (`persist` is refused: a container's namespace has no /etc/sysctl.d of its own) and is
+ * recorded with the namespace (the journal, last-apply, the history, the system log), so that
+ * undo and recovery return to it: `undo` re-enters the namespace the last apply changed, by the
+ * way it was entered then or by the NETNS given (which must name that same namespace).
  *
  * Every verb first rolls back a change that a crash or power loss interrupted (its journal).
- * The caller gives numbers and fixed words only: no path, no string, no environment variable
- * but PKEXEC_UID (digits, for the history and the system log) reaches anything here.
+ * The caller gives numbers and fixed words only, and an `ip netns` name of [A-Za-z0-9_.-]: no
+ * path, no other string, no environment variable but PKEXEC_UID (digits, for the history and
+ * the system log) reaches anything here.
  *
  * A change: read the values in force (and the drop-in), write them to the journal and fsync it,
  * write the new values, write the drop-in atomically, read everything back; the commit is the
@@ -19,6 +34,8 @@
  *
  * stdout, one record a line, fields tab-separated, messages escaped like sockdiag's comm
  * (a backslash doubled, control bytes as \xHH):
+ *   N <inode>             the other network namespace this verb changes (before B; none for the
+ *                         helper's own)
  *   R <message>           a change was rolled back, and why: an interrupted one (first, before
  *                         anything else), or this one (after B, A, D)
  *   B <time> <intvl> <probes>   in force before this verb changed anything
@@ -36,6 +53,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +62,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +85,12 @@ static const char *const SYSCTL_PATH[3] = {SYSCTL_DIR "tcp_keepalive_time", SYSC
 #define LAST_APPLY "last-apply"
 #define HISTORY "history"
 #define RECORD_MAX (1u << 20)
+
+/* statfs(2)'s f_type of the namespace filesystem (include/uapi/linux/magic.h). */
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
+#define NAMED_NETNS_DIR "/run/netns"
 
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_BROKEN = 3 };
 
@@ -138,6 +163,119 @@ static int values_equal(const struct kh_values *a, const struct kh_values *b) {
 static const char *fmt_values(const struct kh_values *v, char *buf, size_t len) {
   snprintf(buf, len, "%u/%u/%u", v->time, v->intvl, v->probes);
   return buf;
+}
+
+/* ---------- network namespaces ---------- */
+
+/* The namespace the helper started in, opened before it first leaves it; -1 until then. */
+static int home_netns = -1;
+static int away_from_home;
+
+enum { NETNS_ENTERED = 0, NETNS_ERROR = -1, NETNS_GONE = -2 };
+
+/* "network namespace 4026532817 (pid 4242)", "… (ip netns blue)", or "this network namespace". */
+static const char *netns_words(const struct kh_netns *ns, char *buf, size_t len) {
+  if (ns->kind == KH_NETNS_PID)
+    snprintf(buf, len, "network namespace %u (pid %u)", ns->inode, ns->pid);
+  else if (ns->kind == KH_NETNS_NAME)
+    snprintf(buf, len, "network namespace %u (ip netns %s)", ns->inode, ns->name);
+  else
+    snprintf(buf, len, "the helper's own network namespace");
+  return buf;
+}
+
+/* " netns=4026532817 (pid 4242)" for the system log; "" for the helper's own. */
+static const char *netns_tag(const struct kh_netns *ns, char *buf, size_t len) {
+  if (ns->kind == KH_NETNS_PID)
+    snprintf(buf, len, " netns=%u (pid %u)", ns->inode, ns->pid);
+  else if (ns->kind == KH_NETNS_NAME)
+    snprintf(buf, len, " netns=%u (ip netns %s)", ns->inode, ns->name);
+  else
+    buf[0] = 0;
+  return buf;
+}
+
+static int leave_netns(char *why) {
+  if (!away_from_home) return 0;
+  if (setns(home_netns, CLONE_NEWNET) != 0)
+    return WHY("cannot return to the helper's own network namespace: %s", strerror(errno));
+  away_from_home = 0;
+  return 0;
+}
+
+/*
+ * Enters ns: opens its path, and refuses unless that is an nsfs file with the expected inode (the
+ * pid was not reused, the name not rebound); then setns. NETNS_GONE when the path no longer
+ * leads to that namespace (the process exited, the name was deleted or rebound).
+ */
+static int enter_netns(const struct kh_netns *ns, char *why) {
+  if (ns->kind == KH_NETNS_OWN) return leave_netns(why) ? NETNS_ERROR : NETNS_ENTERED;
+  char path[32 + KH_NETNS_NAME_MAX];
+  int flags = O_RDONLY | O_CLOEXEC;
+  if (ns->kind == KH_NETNS_PID) {
+    snprintf(path, sizeof path, "/proc/%u/ns/net", ns->pid); /* a magic link: followed by design */
+  } else {
+    snprintf(path, sizeof path, NAMED_NETNS_DIR "/%s", ns->name); /* a bind mount, never a symlink */
+    flags |= O_NOFOLLOW;
+  }
+  if (home_netns < 0) {
+    home_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (home_netns < 0) {
+      WHY("cannot open the helper's own network namespace (/proc/thread-self/ns/net): %s", strerror(errno));
+      return NETNS_ERROR;
+    }
+  }
+  int fd = open(path, flags);
+  if (fd < 0) {
+    int e = errno;
+    WHY("cannot open %s: %s", path,
+        e == ENOENT || e == ESRCH ? (ns->kind == KH_NETNS_PID ? "no such process (it has exited)" : "no such ip netns name")
+                                  : strerror(e));
+    return e == ENOENT || e == ESRCH ? NETNS_GONE : NETNS_ERROR;
+  }
+  struct statfs fs;
+  struct stat st;
+  if (fstatfs(fd, &fs) != 0 || fs.f_type != NSFS_MAGIC) {
+    close(fd);
+    WHY("refusing %s: it is not a namespace file (nsfs)", path);
+    return ns->kind == KH_NETNS_NAME ? NETNS_GONE : NETNS_ERROR;
+  }
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    WHY("cannot inspect %s: %s", path, strerror(e));
+    return NETNS_ERROR;
+  }
+  if (st.st_ino != (ino_t)ns->inode) {
+    close(fd);
+    WHY("refusing %s: it leads to namespace %llu, not to network namespace %u (the process has gone and its pid was "
+        "reused, or the name now names another namespace)",
+        path, (unsigned long long)st.st_ino, ns->inode);
+    return NETNS_GONE;
+  }
+  if (setns(fd, CLONE_NEWNET) != 0) {
+    int e = errno;
+    close(fd);
+    WHY("cannot enter network namespace %u through %s: %s", ns->inode, path, strerror(e));
+    return NETNS_ERROR;
+  }
+  close(fd);
+  away_from_home = 1;
+  /* Where the /proc/sys/net files opened from now on lead: proven, not assumed. */
+  if (stat("/proc/thread-self/ns/net", &st) != 0 || st.st_ino != (ino_t)ns->inode) {
+    char ignored[KH_WHY_MAX];
+    leave_netns(ignored);
+    WHY("entered %s, but this thread is not in network namespace %u", path, ns->inode);
+    return NETNS_ERROR;
+  }
+  return NETNS_ENTERED;
+}
+
+static void say_netns(const struct kh_netns *ns) {
+  if (ns->kind == KH_NETNS_OWN) return;
+  char line[32];
+  int n = snprintf(line, sizeof line, "N\t%u\n", ns->inode);
+  out_write(line, (size_t)n);
 }
 
 /* ---------- the sysctls ---------- */
@@ -402,7 +540,7 @@ static void append_history(const struct kh_history *h) {
 }
 
 static void record(enum kh_verb verb, uint32_t uid, const struct kh_values *before, const struct kh_values *after,
-                   int persisted, enum kh_outcome outcome, const char *message) {
+                   int persisted, enum kh_outcome outcome, const char *message, const struct kh_netns *ns) {
   struct kh_history h = {.at_ms = now_ms(),
                          .uid = uid,
                          .verb = verb,
@@ -410,7 +548,8 @@ static void record(enum kh_verb verb, uint32_t uid, const struct kh_values *befo
                          .after = *after,
                          .persisted = persisted,
                          .outcome = outcome,
-                         .message = message};
+                         .message = message,
+                         .netns_inode = ns->kind == KH_NETNS_OWN ? 0 : ns->inode};
   append_history(&h);
 }
 
@@ -488,7 +627,7 @@ static void describe_left(const struct kh_change *rec, char *out, size_t len) {
 /* ---------- recovery of an interrupted change ---------- */
 
 static int recover_journal(void) {
-  char why[KH_WHY_MAX], msg[KH_WHY_MAX * 4], b[48], a[48];
+  char why[KH_WHY_MAX], msg[KH_WHY_MAX * 4], b[48], a[48], where[128], tag[128];
   struct kh_change rec;
   int r = read_record(JOURNAL, &rec, why);
   if (r == 0) return 0;
@@ -501,25 +640,60 @@ static int recover_journal(void) {
   }
   fmt_values(&rec.before, b, sizeof b);
   fmt_values(&rec.after, a, sizeof a);
+  netns_words(&rec.netns, where, sizeof where);
+  netns_tag(&rec.netns, tag, sizeof tag);
+  int entered = enter_netns(&rec.netns, why);
+  if (entered == NETNS_GONE) {
+    /*
+     * Its way in leads elsewhere now: the namespace went with its last process (and its values
+     * with it), or lives on unreachable by the pid recorded. Kept, the journal would stop every
+     * later change; so it is dropped, and the history and the log say what may be left.
+     */
+    snprintf(msg, sizeof msg,
+             "the interrupted %s of uid %u (%s -> %s) in %s could not be rolled back: %s. A namespace ends with its "
+             "last process; if this one still exists, its values may be left at %s (before: %s)",
+             kh_verb_name(rec.verb), rec.uid, b, a, where, why, a, b);
+    if (remove_file(state_dir, STATE_DIR, JOURNAL, why)) say('E', "%s", why);
+    record(rec.verb, rec.uid, &rec.before, &rec.after, rec.dropin, KH_FAILED, msg, &rec.netns);
+    log_change(LOG_WARNING, "uid=%u%s recover: %s", caller_uid, tag, msg);
+    say('E', "%s", msg);
+    kh_change_free(&rec);
+    return 0;
+  }
+  if (entered != NETNS_ENTERED) {
+    say('E', "the interrupted %s of uid %u (%s -> %s) in %s could not be rolled back, so nothing was done: %s. The "
+             "journal %s/%s is kept and the next run retries",
+        kh_verb_name(rec.verb), rec.uid, b, a, where, why, STATE_DIR, JOURNAL);
+    syslog(LOG_ERR, "uid=%u%s recover: cannot enter the namespace of an interrupted change: %s", caller_uid, tag, why);
+    kh_change_free(&rec);
+    return EXIT_BROKEN;
+  }
   if (restore(&rec, why)) {
     char left[KH_WHY_MAX * 2];
     describe_left(&rec, left, sizeof left);
-    snprintf(msg, sizeof msg, "the interrupted %s of uid %u (%s -> %s) could not be rolled back: %s; %s",
-             kh_verb_name(rec.verb), rec.uid, b, a, why, left);
-    record(rec.verb, rec.uid, &rec.before, &rec.after, rec.dropin, KH_FAILED, msg);
-    log_change(LOG_ERR, "uid=%u recover: %s", caller_uid, msg);
+    snprintf(msg, sizeof msg, "the interrupted %s of uid %u (%s -> %s)%s%s could not be rolled back: %s; %s",
+             kh_verb_name(rec.verb), rec.uid, b, a, rec.netns.kind == KH_NETNS_OWN ? "" : " in ",
+             rec.netns.kind == KH_NETNS_OWN ? "" : where, why, left);
+    record(rec.verb, rec.uid, &rec.before, &rec.after, rec.dropin, KH_FAILED, msg, &rec.netns);
+    log_change(LOG_ERR, "uid=%u%s recover: %s", caller_uid, tag, msg);
     say('E', "%s", msg);
+    kh_change_free(&rec);
+    return EXIT_BROKEN;
+  }
+  if (leave_netns(why)) {
+    say('E', "%s", why);
     kh_change_free(&rec);
     return EXIT_BROKEN;
   }
   if (remove_file(state_dir, STATE_DIR, JOURNAL, why)) say('E', "%s", why);
   snprintf(msg, sizeof msg,
-           "the %s of uid %u (%s -> %s) started at %llu ms was interrupted before it completed and was rolled back by "
+           "the %s of uid %u (%s -> %s)%s%s started at %llu ms was interrupted before it completed and was rolled back by "
            "uid %u: %s in force again%s",
-           kh_verb_name(rec.verb), rec.uid, b, a, (unsigned long long)rec.started_ms, caller_uid, b,
+           kh_verb_name(rec.verb), rec.uid, b, a, rec.netns.kind == KH_NETNS_OWN ? "" : " in ",
+           rec.netns.kind == KH_NETNS_OWN ? "" : where, (unsigned long long)rec.started_ms, caller_uid, b,
            rec.dropin ? (rec.had_previous ? ", drop-in restored" : ", drop-in removed") : "");
-  record(rec.verb, rec.uid, &rec.before, &rec.after, rec.dropin, KH_ROLLED_BACK, msg);
-  log_change(LOG_NOTICE, "uid=%u recover %s -> %s, %s: rolled back the interrupted %s of uid %u", caller_uid, a, b,
+  record(rec.verb, rec.uid, &rec.before, &rec.after, rec.dropin, KH_ROLLED_BACK, msg, &rec.netns);
+  log_change(LOG_NOTICE, "uid=%u%s recover %s -> %s, %s: rolled back the interrupted %s of uid %u", caller_uid, tag, a, b,
              rec.dropin ? (rec.had_previous ? "drop-in " DROPIN_PATH " restored" : "drop-in " DROPIN_PATH " removed")
                         : "drop-in untouched",
              kh_verb_name(rec.verb), rec.uid);
@@ -530,10 +704,13 @@ static int recover_journal(void) {
 
 /* ---------- one change: apply or undo ---------- */
 
+/* The caller has entered ns (a namespace other than the helper's own), if any. */
 static int change(enum kh_verb verb, const struct kh_values *target, int touch, int target_has, const char *content,
-                  size_t content_len) {
-  char why[KH_WHY_MAX], reason[KH_WHY_MAX + 64] = "", b[48], a[48];
-  struct kh_change rec = {.verb = verb, .uid = caller_uid, .started_ms = now_ms(), .after = *target, .dropin = touch};
+                  size_t content_len, const struct kh_netns *ns) {
+  char why[KH_WHY_MAX], reason[KH_WHY_MAX + 64] = "", b[48], a[48], tag[128];
+  struct kh_change rec = {
+      .verb = verb, .uid = caller_uid, .started_ms = now_ms(), .after = *target, .netns = *ns, .dropin = touch};
+  netns_tag(ns, tag, sizeof tag);
 
   if (read_values(&rec.before, why)) {
     say('E', "nothing changed: cannot read the values in force: %s", why);
@@ -572,8 +749,8 @@ static int change(enum kh_verb verb, const struct kh_values *target, int touch, 
     say_values('B', &rec.before);
     say_values('A', &now);
     say_dropin(touch && target_has);
-    record(verb, caller_uid, &rec.before, target, touch, KH_APPLIED, "");
-    log_change(LOG_NOTICE, "uid=%u %s %s -> %s, %s: applied", caller_uid, kh_verb_name(verb), b, a,
+    record(verb, caller_uid, &rec.before, target, touch, KH_APPLIED, "", ns);
+    log_change(LOG_NOTICE, "uid=%u%s %s %s -> %s, %s: applied", caller_uid, tag, kh_verb_name(verb), b, a,
                dropin_effect(&rec, target_has));
     if (sync_error) say('E', "applied, but %s could not be synced: %s", STATE_DIR, strerror(sync_error));
     kh_change_free(&rec);
@@ -588,8 +765,8 @@ static int change(enum kh_verb verb, const struct kh_values *target, int touch, 
     say_values('A', &rec.before);
     say_dropin(0);
     say('R', "%s", msg);
-    record(verb, caller_uid, &rec.before, target, touch, KH_ROLLED_BACK, msg);
-    log_change(LOG_NOTICE, "uid=%u %s %s -> %s, %s: rolled back (%s)", caller_uid, kh_verb_name(verb), b, a,
+    record(verb, caller_uid, &rec.before, target, touch, KH_ROLLED_BACK, msg, ns);
+    log_change(LOG_NOTICE, "uid=%u%s %s %s -> %s, %s: rolled back (%s)", caller_uid, tag, kh_verb_name(verb), b, a,
                dropin_effect(&rec, target_has), reason);
     kh_change_free(&rec);
     return EXIT_FAILED;
@@ -603,11 +780,22 @@ static int change(enum kh_verb verb, const struct kh_values *target, int touch, 
   say_values('A', readable ? &after : NULL);
   say_dropin(touch && target_has && check_dropin(target_has, content, content_len, why) == 0);
   say('E', "%s", msg);
-  record(verb, caller_uid, &rec.before, target, touch, KH_FAILED, msg);
-  log_change(LOG_ERR, "uid=%u %s %s -> %s, %s: FAILED (%s)", caller_uid, kh_verb_name(verb), b, a,
+  record(verb, caller_uid, &rec.before, target, touch, KH_FAILED, msg, ns);
+  log_change(LOG_ERR, "uid=%u%s %s %s -> %s, %s: FAILED (%s)", caller_uid, tag, kh_verb_name(verb), b, a,
              dropin_effect(&rec, target_has), msg);
   kh_change_free(&rec);
   return EXIT_BROKEN;
+}
+
+/* Enters ns for a change (apply or undo) and says so (N); EXIT_DONE, or why not with E. */
+static int enter_for_change(const struct kh_netns *ns, const char *what) {
+  char why[KH_WHY_MAX], where[128];
+  if (enter_netns(ns, why) != NETNS_ENTERED) {
+    say('E', "nothing changed: cannot %s in %s: %s", what, netns_words(ns, where, sizeof where), why);
+    return EXIT_FAILED;
+  }
+  say_netns(ns);
+  return EXIT_DONE;
 }
 
 static int apply(const struct kh_request *req) {
@@ -617,11 +805,13 @@ static int apply(const struct kh_request *req) {
     say('E', "nothing changed: the drop-in text does not fit");
     return EXIT_FAILED;
   }
-  return change(KH_APPLY, &req->values, req->persist, 1, text, len);
+  int code = enter_for_change(&req->netns, "apply");
+  if (code) return code;
+  return change(KH_APPLY, &req->values, req->persist, 1, text, len, &req->netns);
 }
 
-static int undo(void) {
-  char why[KH_WHY_MAX];
+static int undo(const struct kh_request *req) {
+  char why[KH_WHY_MAX], where[128];
   struct kh_change last;
   int r = read_record(LAST_APPLY, &last, why);
   if (r == 0) {
@@ -637,7 +827,20 @@ static int undo(void) {
     say('E', "nothing to undo: the last apply has already been undone");
     return EXIT_FAILED;
   }
-  int code = change(KH_UNDO, &last.before, last.dropin, last.had_previous, last.previous, last.previous_len);
+  /* The namespace the last apply changed, by the way in given now (it must be that one) or the one used then. */
+  struct kh_netns ns = last.netns;
+  if (req->netns.kind != KH_NETNS_OWN) {
+    if (last.netns.kind == KH_NETNS_OWN || last.netns.inode != req->netns.inode) {
+      say('E', "nothing changed: the last apply changed %s, not network namespace %u",
+          netns_words(&last.netns, where, sizeof where), req->netns.inode);
+      kh_change_free(&last);
+      return EXIT_FAILED;
+    }
+    ns = req->netns;
+  }
+  int code = enter_for_change(&ns, "undo the last apply");
+  if (code == 0)
+    code = change(KH_UNDO, &last.before, last.dropin, last.had_previous, last.previous, last.previous_len, &ns);
   kh_change_free(&last);
   return code;
 }
@@ -710,7 +913,7 @@ int main(int argc, char **argv) {
     if (req.verb == KH_APPLY)
       code = apply(&req);
     else if (req.verb == KH_UNDO)
-      code = undo();
+      code = undo(&req);
   }
   say_word(code == 0 ? "OK" : "FAIL");
   return code;

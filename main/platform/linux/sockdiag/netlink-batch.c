@@ -155,22 +155,24 @@ enum nl_batch_status nl_batch_parse(const void *buf, size_t len, const struct nl
         return fail(rep, "netlink: error message of %u bytes is too short", h->nlmsg_len);
       const struct nlmsgerr *e = NLMSG_DATA(h);
       if (e->error == 0) break; /* an acknowledgement */
+      rep->refused = e->error;
       return fail(rep, "netlink: %s", errno_text(e->error, num, sizeof num));
     }
     case NLMSG_NOOP:
       break;
     case NLMSG_OVERRUN:
       return fail(rep, "netlink: overrun, messages were lost");
-    case SOCK_DIAG_BY_FAMILY: {
+    default: {
+      if (h->nlmsg_type != (ex->type ? ex->type : SOCK_DIAG_BY_FAMILY)) {
+        rep->unexpected++;
+        break;
+      }
       if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
         return fail(rep, "netlink: diag message of %u bytes is shorter than inet_diag_msg", h->nlmsg_len);
       enum nl_batch_status s = read_diag(h, ex, out, rep);
       if (s != NL_BATCH_MORE) return s;
       break;
     }
-    default:
-      rep->unexpected++;
-      break;
     }
     at = next;
   }

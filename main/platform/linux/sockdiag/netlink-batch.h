@@ -42,6 +42,11 @@ struct nl_batch_expect {
   uint32_t seq;    /* the nlmsg_seq we sent */
   uint32_t portid; /* our socket's port id: the kernel addresses its answers to it */
   uint32_t batch;  /* stored in every record appended */
+  /*
+   * The nlmsg_type of the socket records: the request's own (inet_sk_diag_fill copies it).
+   * 0 stands for SOCK_DIAG_BY_FAMILY; TCPDIAG_GETSOCK for the compat request (sockdiag.c).
+   */
+  uint16_t type;
 };
 
 struct nl_batch_report {
@@ -49,6 +54,7 @@ struct nl_batch_report {
   unsigned foreign;    /* messages of another sequence number or port id, skipped */
   unsigned unexpected; /* messages of another type (or a diag message of another family), skipped */
   int interrupted;     /* a message carried NLM_F_DUMP_INTR: the table changed under the dump */
+  int refused;         /* with NL_BATCH_ERROR: it was the kernel's NLMSG_ERROR (this errno, negative) */
   char error[160];     /* why, with NL_BATCH_ERROR; records appended before the error are kept */
 };
 

@@ -49,13 +49,52 @@ describe('kh_parse_args', () => {
     [['apply', '01', '10', '5', 'persist'], /TIME must be a whole number.*digits only/],
     [['undo'], 'ok undo'],
     [['recover'], 'ok recover'],
-    [['undo', ''], /undo takes no arguments: got 1/],
+    [['undo', ''], /undo takes no arguments.*got 1/],
     [[], /usage: no verb/],
+    // Another network namespace: a way in (pid or ip netns name) and the inode it must lead to.
+    [['apply', '600', '60', '5', 'runtime', '--netns', 'pid', '4242', '4026532817'], 'ok apply 600 60 5 runtime netns pid 4242 4026532817'],
+    [['apply', '600', '60', '5', 'runtime', '--netns', 'name', 'blue-1.a_B', '4026532900'], 'ok apply 600 60 5 runtime netns name blue-1.a_B 4026532900'],
+    [['apply', '1', '1', '1', 'runtime', '--netns', 'pid', '4194304', '4294967295'], 'ok apply 1 1 1 runtime netns pid 4194304 4294967295'],
+    [['apply', '1', '1', '1', 'runtime', '--netns', 'name', 'n'.repeat(64), '1'], `ok apply 1 1 1 runtime netns name ${'n'.repeat(64)} 1`],
+    [['undo', '--netns', 'pid', '1', '4026532817'], 'ok undo netns pid 1 4026532817'],
+    [['undo', '--netns', 'name', 'blue', '4026532817'], 'ok undo netns name blue 4026532817'],
   ])('%j → %s', (args, expected) => {
     const r = drive(['args', ...args]);
     expect(r.status).toBe(0);
     if (typeof expected === 'string') expect(r.text).toBe(`${expected}\n`);
     else expect(r.text).toMatch(expected);
+  });
+});
+
+describe('kh_parse_args refuses a namespace it could not enter exactly', () => {
+  const apply = (...netns: string[]) => ['apply', '600', '60', '5', 'runtime', ...netns];
+  it.each([
+    ['persisting another namespace', ['apply', '600', '60', '5', 'persist', '--netns', 'pid', '42', '4026532817'], /never persisted.*docker run --sysctl.*securityContext\.sysctls/],
+    ['a pid of 0', apply('--netns', 'pid', '0', '4026532817'), /PID must be from 1 to 4194304/],
+    ['a pid above PID_MAX_LIMIT', apply('--netns', 'pid', '4194305', '4026532817'), /PID must be from 1 to 4194304/],
+    ['a negative pid', apply('--netns', 'pid', '-1', '4026532817'), /PID must be a whole number.*digits only/],
+    ['a pid with a leading zero', apply('--netns', 'pid', '042', '4026532817'), /PID must be a whole number/],
+    ['a pid that is a path', apply('--netns', 'pid', 'self', '4026532817'), /PID must be a whole number/],
+    ['an inode of 0', apply('--netns', 'pid', '42', '0'), /INODE must be from 1 to 4294967295/],
+    ['an inode beyond 32 bits', apply('--netns', 'pid', '42', '4294967296'), /INODE must be from 1 to 4294967295/],
+    ['an inode in hexadecimal', apply('--netns', 'pid', '42', '0xf0000000'), /INODE must be a whole number/],
+    ['a name with a slash', apply('--netns', 'name', '../../proc/1/ns/net', '4026532817'), /NAME must be an ip netns name/],
+    ['the name .', apply('--netns', 'name', '.', '4026532817'), /NAME must be an ip netns name/],
+    ['the name ..', apply('--netns', 'name', '..', '4026532817'), /NAME must be an ip netns name/],
+    ['an empty name', apply('--netns', 'name', '', '4026532817'), /NAME must be an ip netns name/],
+    ['a name of 65 characters', apply('--netns', 'name', 'n'.repeat(65), '4026532817'), /NAME must be an ip netns name/],
+    ['a name with a space', apply('--netns', 'name', 'blue green', '4026532817'), /NAME must be an ip netns name/],
+    ['a name with a newline', apply('--netns', 'name', 'blue\nx', '4026532817'), /NAME must be an ip netns name/],
+    ['a way in that is neither pid nor name', apply('--netns', 'path', '/proc/1/ns/net', '4026532817'), /--netns takes pid PID INODE or name NAME INODE/],
+    ['another option', apply('--ns', 'pid', '42', '4026532817'), /the only option is --netns/],
+    ['--netns without its inode', apply('--netns', 'pid', '42'), /apply takes 4 arguments.*got 7/],
+    ['--netns twice', apply('--netns', 'pid', '42', '4026532817', '--netns', 'pid', '43', '4026532817'), /apply takes 4 arguments/],
+    ['recover in a namespace', ['recover', '--netns', 'pid', '42', '4026532817'], /recover takes no arguments/],
+    ['undo with --netns cut short', ['undo', '--netns', 'pid', '42'], /undo takes no arguments.*got 3/],
+  ])('%s', (_, args, says) => {
+    const text = drive(['args', ...args]).text;
+    expect(text).toMatch(/^usage\tusage: [^\n]*\n$/);
+    expect(text).toMatch(says);
   });
 });
 
@@ -131,6 +170,29 @@ describe('the change record (journal and last-apply)', () => {
     expect(parsed).toBe(`ok undo 65534 1 86400 75 9 600 60 5 1 1 ${hex(bytes)}\n`);
   });
 
+  it.each([
+    ['a pid', ['pid', '4242', '4026532817'], 'netns\t4026532817\tpid\t4242\n', ' netns pid 4242 4026532817'],
+    ['an ip netns name', ['name', 'blue', '4026532900'], 'netns\t4026532900\tname\tblue\n', ' netns name blue 4026532900'],
+  ])('records the namespace a change was made in, entered by %s', (_, netns, line, parsed) => {
+    const runtime = ['apply', '1000', '1764000000000', '7200', '75', '9', '600', '60', '5', '0', '0'];
+    const record = drive(['change-format', ...runtime, ...netns]).text;
+    expect(record).toBe(`idlewatch-keepalive-change/1\nverb\tapply\nuid\t1000\nstarted\t1764000000000\nbefore\t7200\t75\t9\nafter\t600\t60\t5\n${line}dropin\t0\nprevious\tnone\nend\n`);
+    expect(drive(['change-parse'], record).text).toBe(`ok apply 1000 1764000000000 7200 75 9 600 60 5 0 0 -${parsed}\n`);
+  });
+
+  it.each([
+    ['a namespaced change that touches the drop-in', (t: string) => t.replace('dropin\t0', 'dropin\t1')],
+    ['a namespace of inode 0', (t: string) => t.replace('netns\t4026532817', 'netns\t0')],
+    ['a pid of 0', (t: string) => t.replace('pid\t4242', 'pid\t0')],
+    ['a name that leaves /run/netns', (t: string) => t.replace('pid\t4242', 'name\t..')],
+    ['an unknown way in', (t: string) => t.replace('pid\t4242', 'path\t/proc/1/ns/net')],
+    ['a netns line after the dropin line', (t: string) => t.replace('netns\t4026532817\tpid\t4242\ndropin\t0\n', 'dropin\t0\nnetns\t4026532817\tpid\t4242\n')],
+  ])('refuses %s', (_, edit) => {
+    const record = drive(['change-format', 'apply', '1000', '1', '7200', '75', '9', '600', '60', '5', '0', '0', 'pid', '4242', '4026532817']).text;
+    expect(drive(['change-parse'], record).text).toMatch(/^ok /);
+    expect(drive(['change-parse'], edit(record)).text).toMatch(/^bad\t/);
+  });
+
   it('refuses every truncation, and anything after the end', () => {
     const record = drive(['change-format', ...head, '1'], 'previous content\n').stdout;
     expect(drive(['change-parse'], record).text).toMatch(/^ok /);
@@ -179,6 +241,16 @@ describe('history lines', () => {
     ]);
   });
 
+  it('end with the namespace changed, when it was not the helper\'s own (older readers see the line unchanged otherwise)', () => {
+    const line = drive(['history-format', ...fields, 'applied', '4026532817'], 'ok').text;
+    expect(line).toBe('H\t1764000000000\t65534\tapply\t7200\t75\t9\t900\t60\t5\t1\tapplied\tok\t4026532817\n');
+    expect(drive(['history-parse'], line).text).toBe(`ok 1764000000000 65534 apply 7200 75 9 900 60 5 1 applied ${Buffer.from('ok').toString('hex')} netns 4026532817\n`);
+    expect(parseHistory(line)).toEqual([expect.objectContaining({ action: 'apply', message: 'ok', netns: '4026532817' })]);
+    expect(drive(['history-parse'], line.replace('\t4026532817', '\t0')).text).toBe('bad\n');
+    expect(drive(['history-parse'], line.replace('\t4026532817', '\t04026532817')).text).toBe('bad\n');
+    expect(drive(['history-parse'], line.replace('\t4026532817', '\t4026532817\t1')).text).toBe('bad\n');
+  });
+
   it('cut a long message to 1000 bytes', () => {
     const line = drive(['history-format', ...fields, 'applied'], 'x'.repeat(5000)).text;
     expect(line.split('\t')[12]).toBe(`${'x'.repeat(1000)}\n`);
@@ -205,11 +277,17 @@ describe('fuzzing the parsers (canonical or refused, never a sanitizer report)',
     mkdirSync(into, { recursive: true });
     const record = drive(['change-format', 'apply', '1000', '1764000000000', '7200', '75', '9', '600', '60', '5', '1', '1'], '# x\n\ta\\b\n').stdout;
     const history = drive(['history-format', '1', '0', 'undo', '1', '2', '3', '4', '5', '6', '0', 'failed'], 'why\there').stdout;
+    const netnsRecord = drive(['change-format', 'undo', '0', '1', '7200', '75', '9', '600', '60', '5', '0', '0', 'name', 'blue', '4026532900']).stdout;
+    const netnsHistory = drive(['history-format', '1', '0', 'apply', '1', '2', '3', '4', '5', '6', '0', 'applied', '4026532900'], '').stdout;
     const all: [string, Buffer][] = [
       ['record', Buffer.concat([Buffer.from([0]), record])],
       ['history', Buffer.concat([Buffer.from([1]), history])],
       ['args-apply', Buffer.from('\x02apply\x00600\x0060\x005\x00persist')],
       ['args-undo', Buffer.from('\x02undo')],
+      ['args-apply-netns', Buffer.from('\x02apply\x00600\x0060\x005\x00runtime\x00--netns\x00pid\x004242\x004026532817')],
+      ['args-undo-netns', Buffer.from('\x02undo\x00--netns\x00name\x00blue\x004026532817')],
+      ['record-netns', Buffer.concat([Buffer.from([0]), netnsRecord])],
+      ['history-netns', Buffer.concat([Buffer.from([1]), netnsHistory])],
       ['sysctl', Buffer.from('\x037200\n')],
       ['escape', Buffer.from('\x04a\tb\\c\x7f\xff')],
     ];

@@ -18,6 +18,7 @@ const RECOVERED_THEN_APPLIED =
 describe('parseHelperOutput on the helper’s answers', () => {
   it('reads a verified apply: before, read back, the drop-in, OK', () => {
     expect(parseHelperOutput(APPLIED)).toEqual({
+      namespace: null,
       before: { timeSec: 7200, intervalSec: 75, probes: 9 },
       after: { timeSec: 600, intervalSec: 60, probes: 5 },
       dropIn: '/etc/sysctl.d/99-zz-idlewatch-keepalive.conf',
@@ -48,6 +49,12 @@ describe('parseHelperOutput on the helper’s answers', () => {
     expect(out.status).toBe('OK');
   });
 
+  it('reads the other network namespace a run changed (N), before anything else it says', () => {
+    const out = parseHelperOutput(`N\t4026532817\nB\t7200\t75\t9\nA\t600\t60\t5\nD\t-\nOK\n`);
+    expect(out).toMatchObject({ namespace: '4026532817', before: { timeSec: 7200 }, after: { timeSec: 600 }, dropIn: null, status: 'OK', malformedLines: 0 });
+    expect(parseHelperOutput(APPLIED).namespace).toBeNull();
+  });
+
   it('has no status when the helper was cut off, or when anything follows the status line', () => {
     expect(parseHelperOutput('B\t7200\t75\t9\n').status).toBeNull();
     expect(parseHelperOutput('OK\nA\t600\t60\t5\n').status).toBeNull();
@@ -63,6 +70,9 @@ describe('parseHelperOutput on the helper’s answers', () => {
     ['an unknown record', 'X\twhatever'],
     ['an empty drop-in', 'D\t'],
     ['a status with a tail', 'OK\tsure'],
+    ['a namespace of inode 0', 'N\t0'],
+    ['a namespace that is not a number', 'N\t/proc/1/ns/net'],
+    ['a namespace beyond 32 bits', 'N\t4294967296'],
   ])('skips %s and counts it', (_name, line) => {
     const out = parseHelperOutput(`${line}\nOK\n`);
     expect(out.malformedLines).toBe(1);
@@ -111,8 +121,8 @@ describe('parseHistory', () => {
       '',
     ].join('\n');
     expect(parseHistory(text)).toEqual([
-      { at: 1700000000123, uid: 65534, action: 'apply', before: { timeSec: 7200, intervalSec: 75, probes: 9 }, after: { timeSec: 900, intervalSec: 60, probes: 5 }, persisted: true, outcome: 'applied', message: '' },
-      { at: 1700000000999, uid: 65534, action: 'undo', before: { timeSec: 900, intervalSec: 75, probes: 9 }, after: { timeSec: 7200, intervalSec: 75, probes: 9 }, persisted: false, outcome: 'applied', message: '' },
+      { at: 1700000000123, uid: 65534, action: 'apply', before: { timeSec: 7200, intervalSec: 75, probes: 9 }, after: { timeSec: 900, intervalSec: 60, probes: 5 }, persisted: true, outcome: 'applied', message: '', namespace: null },
+      { at: 1700000000999, uid: 65534, action: 'undo', before: { timeSec: 900, intervalSec: 75, probes: 9 }, after: { timeSec: 7200, intervalSec: 75, probes: 9 }, persisted: false, outcome: 'applied', message: '', namespace: null },
       expect.objectContaining({ outcome: 'rolled-back', message: 'rolled back to 7200/75/9: Read-only file system' }),
     ]);
   });
@@ -131,6 +141,14 @@ describe('parseHistory', () => {
     const records = parseHistory(text);
     expect(records).toHaveLength(1);
     expect(records[0]!.message).toBe('ok \n\x1b[31mred');
+  });
+
+  it('reads the namespace a change was made in from its last field; a line without one is about the helper\'s own', () => {
+    const text = [line(), `${line({ 10: '0' })}\t4026532817`, `${line()}\t0`, `${line()}\t04026532817`, `${line()}\t4026532817\t1`].join('\n');
+    expect(parseHistory(text).map((r) => [r.persisted, r.namespace])).toEqual([
+      [true, null],
+      [false, '4026532817'],
+    ]);
   });
 
   it('an empty history is no record', () => {

@@ -149,6 +149,86 @@ describe('SockdiagProcess with a helper that answers', () => {
   });
 });
 
+describe('SockdiagProcess writing the next command before an answer ends', () => {
+  /** A fake helper (a shell script) beside the others; `body` runs with the commands on stdin. */
+  function fake(name: string, body: string[]): string {
+    const file = join(dir, name);
+    writeFileSync(file, ['#!/bin/sh', ...body, ''].join('\n'), { mode: 0o755 });
+    return file;
+  }
+  const collect = async (sockdiag: SockdiagProcess, tickNs: number) => {
+    let text = '';
+    await sockdiag.stream((piece) => (text += piece), tickNs);
+    return text;
+  };
+
+  it('has the second command written while the first is unanswered, and hands each answer to its own request', async () => {
+    // Answers only once it has both commands, and both answers in one write: one command at a time would time out.
+    const helper = fake('answers-in-pairs', [
+      'while read -r first && read -r second; do',
+      '  printf "E\\t%s\\n.\\nE\\t%s\\n.\\n" "$first" "$second"',
+      'done',
+    ]);
+    const sockdiag = new SockdiagProcess(helper, { timeoutMs: 5_000 });
+    const [a, b] = await Promise.all([collect(sockdiag, 1000), collect(sockdiag, 2000)]);
+    expect(a).toBe('E\tsnapshot 1000\n.\n');
+    expect(b).toBe('E\tsnapshot 2000\n.\n');
+    sockdiag.close();
+  });
+
+  it('finds the end of an answer however the pipe cuts it', async () => {
+    const helper = fake('answers-byte-by-byte', [
+      'while read -r command; do',
+      '  answer=$(printf "H\\tidlewatch-sockdiag/1\\t1\\t2\\t3\\nE\\t%s\\n." "$command")',
+      // One byte per write, a pause between: every piece ends somewhere inside "\n.\n" in turn.
+      '  printf "%s\\n" "$answer" | while IFS= read -r line; do',
+      '    printf "%s\\n" "$line" | fold -w1 | while IFS= read -r byte; do printf "%s" "$byte"; sleep 0.001; done',
+      '    printf "\\n"',
+      '  done',
+      'done',
+    ]);
+    const sockdiag = new SockdiagProcess(helper, { timeoutMs: 10_000 });
+    const [a, b, c] = await Promise.all([collect(sockdiag, 1000), collect(sockdiag, 2000), collect(sockdiag, 3000)]);
+    expect([a, b, c]).toEqual([1000, 2000, 3000].map((t) => `H\tidlewatch-sockdiag/1\t1\t2\t3\nE\tsnapshot ${t}\n.\n`));
+    sockdiag.close();
+  }, 20_000);
+
+  it('fails the request whose reader threw, after reading past its answer; the next one gets its own', async () => {
+    const helper = fake('echoes', ['while read -r command; do printf "E\\t%s\\n.\\n" "$command"; done']);
+    const sockdiag = new SockdiagProcess(helper, { timeoutMs: 5_000 });
+    const thrown = sockdiag.stream(() => {
+      throw new Error('the reader broke');
+    }, 1000);
+    const next = collect(sockdiag, 2000);
+    await expect(thrown).rejects.toThrow('the reader broke');
+    expect(await next).toBe('E\tsnapshot 2000\n.\n');
+    sockdiag.close();
+  });
+
+  it('when the helper dies answering one request, fails that one and has a new helper answer the one written after it', async () => {
+    const helper = fake('dies-once', [
+      'while read -r command; do',
+      '  if [ "$command" = "snapshot 1000" ] && [ ! -e "$0.died" ]; then : > "$0.died"; exit 3; fi',
+      '  printf "E\\t%s\\n.\\n" "$command"',
+      'done',
+    ]);
+    const sockdiag = new SockdiagProcess(helper, { timeoutMs: 5_000 });
+    const first = sockdiag.stream(() => undefined, 1000);
+    const second = collect(sockdiag, 2000);
+    await expect(first).rejects.toThrow('idlewatch-sockdiag exited (3)');
+    expect(await second).toBe('E\tsnapshot 2000\n.\n');
+    sockdiag.close();
+  });
+
+  it('fails every request not yet answered when closed', async () => {
+    const sockdiag = new SockdiagProcess(hanging, { timeoutMs: 60_000 });
+    const requests = [1000, 2000, 3000].map((t) => sockdiag.stream(() => undefined, t));
+    await descendantOf(hanging);
+    sockdiag.close();
+    for (const request of requests) await expect(request).rejects.toThrow('idlewatch-sockdiag was closed');
+  });
+});
+
 describe('finding the helper', () => {
   const saved = process.env.IDLEWATCH_SOCKDIAG;
   afterEach(() => {
