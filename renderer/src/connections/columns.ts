@@ -25,4 +25,18 @@ export const COLUMNS: readonly ColumnDef[] = [
   { id: 'dropBy', label: 'Dropped by', title: 'What drops it: kernel keepalive, retransmission, TCP_USER_TIMEOUT, or an idle-timeout rule', width: 'minmax(110px, 0.9fr)' },
 ];
 
-export const GRID_TEMPLATE = COLUMNS.map((c) => c.width).join(' ');
+/** The all-namespaces view's first column: which network namespace (host, container, pod) the connection lives in. */
+export const NAMESPACE_COLUMN: ColumnDef = {
+  id: 'namespace',
+  label: 'Namespace',
+  title: 'Network namespace: the host, a container, a pod, an ip netns one; ⚠ where its keepalive settings are not the host’s',
+  width: 'minmax(170px, 1.2fr)',
+};
+
+const WITH_NAMESPACE: readonly ColumnDef[] = [NAMESPACE_COLUMN, ...COLUMNS];
+
+/** The columns shown: with the namespace first when the table holds more than one namespace. */
+export const columnsFor = (showNamespace: boolean): readonly ColumnDef[] => (showNamespace ? WITH_NAMESPACE : COLUMNS);
+
+/** The CSS grid tracks of these columns. */
+export const gridTemplate = (columns: readonly ColumnDef[]): string => columns.map((c) => c.width).join(' ');

@@ -13,6 +13,7 @@ import type { KnownConnection } from '../../../shared/snapshot-delta';
 import { sortByKeys } from '../lib/sort-by-keys';
 
 export const SORT_COLUMNS = [
+  'namespace',
   'state',
   'local',
   'remote',
@@ -121,11 +122,22 @@ function rankOf(values: readonly string[]): Map<string, number> {
   return new Map(distinct.map((v, i) => [v, i]));
 }
 
+/** What sorting needs beyond the rows: the order of the namespaces (the host first, then by label). */
+export interface SortContext {
+  /** Namespace id → its position; a namespace not in it sorts last. */
+  namespaceRank?: ReadonlyMap<string, number>;
+}
+
 /** Fills `key` with each row's sort key; NaN marks a row without a value (sorted last). */
-function fillKeys(rows: readonly KnownConnection[], column: SortColumn, key: Float64Array): void {
+function fillKeys(rows: readonly KnownConnection[], column: SortColumn, key: Float64Array, context: SortContext): void {
   const n = rows.length;
   const get = (i: number) => rows[i]!.connection;
   switch (column) {
+    case 'namespace': {
+      const rank = context.namespaceRank ?? new Map<string, number>();
+      for (let i = 0; i < n; i++) key[i] = rank.get(get(i).netns) ?? NaN;
+      return;
+    }
     case 'idle':
       // Longer idle = earlier last packet: sort by −lastActivityAt, which stays put as time passes.
       for (let i = 0; i < n; i++) {
@@ -196,8 +208,8 @@ export function idleOrder(rows: readonly KnownConnection[]): KnownConnection[] {
  * go last in either direction; ties keep the order given (pass idleOrder's result to break them
  * most-idle first), so the order holds from one poll to the next.
  */
-export function sortRows(rows: readonly KnownConnection[], sort: SortSpec): KnownConnection[] {
+export function sortRows(rows: readonly KnownConnection[], sort: SortSpec, context: SortContext = {}): KnownConnection[] {
   const key = new Float64Array(rows.length);
-  fillKeys(rows, sort.column, key);
+  fillKeys(rows, sort.column, key, context);
   return sortByKeys(rows, key, sort.direction);
 }

@@ -114,4 +114,13 @@ export class ConnectionsStore {
   resume() {
     return this.#control(() => this.bridge.resumePolling());
   }
+
+  /**
+   * Makes the poller read another network namespace (or all of them). The core polls at once,
+   * and its next delta does not follow the last one: the table is fetched whole for the new
+   * namespace (SnapshotSync's gap). Throws what the core refused with, for the selector to show.
+   */
+  async selectNamespace(target: PollState['namespace']): Promise<void> {
+    this.#setPollState(await this.bridge.selectNamespace(target));
+  }
 }

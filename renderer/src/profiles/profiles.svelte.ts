@@ -9,6 +9,7 @@ import type { KeepaliveSettings } from '../../../shared/model';
 import type { KeepaliveValues } from '../../../shared/profiles';
 import { keepaliveValuesOf } from '../../../shared/settings';
 import type { Bridge } from '../lib/bridge';
+import { namespaceOption, type ProfileTarget } from '../namespaces/namespace-model';
 import { sameValues } from './profile-words';
 
 /** The outcome of an apply or an undo: the helper's history entry, or the call's failure (refused by the transport, elevation, …). */
@@ -17,6 +18,8 @@ export type ActionOutcome = {
   /** The profile applied (id or spec); null for an undo. */
   ref: string | null;
   persist: boolean;
+  /** The namespace applied to (its label); null for the host. */
+  namespace: string | null;
   /** When the answer came (page clock; for "at 14:03:21"). */
   at: number;
 } & ({ entry: HistoryEntry; error: null } | { entry: null; error: { code: string; message: string } });
@@ -42,6 +45,12 @@ export class ProfilesState {
   /** An apply or undo is on its way. */
   busy = $state<'apply' | 'undo' | null>(null);
   outcome = $state.raw<ActionOutcome | null>(null);
+  /**
+   * The network namespace previews and applies go to: the host (the namespace Idlewatch runs
+   * in), another one (runtime only), or none yet (the table shows every namespace: one must be
+   * picked). Set by the panel from the namespace selector.
+   */
+  target = $state.raw<ProfileTarget>({ kind: 'host' });
 
   readonly #bridge: Bridge;
   /** Only the answer to the latest preview request is shown. */
@@ -96,6 +105,17 @@ export class ProfilesState {
     if (selected !== null && previous !== null && !sameValues(previous.inForce, view.inForce)) void this.refreshPreview();
   }
 
+  /** Previews and applies go to `target` from now on; the preview follows it. */
+  setTarget(target: ProfileTarget) {
+    const before = this.target;
+    const same =
+      before.kind === target.kind && (before.kind !== 'namespace' || (target.kind === 'namespace' && before.id === target.id));
+    this.target = target;
+    if (same) return;
+    this.outcome = null;
+    this.select(this.selected);
+  }
+
   select(ref: string | null) {
     this.selected = ref;
     this.preview = null;
@@ -110,11 +130,17 @@ export class ProfilesState {
 
   async refreshPreview(): Promise<void> {
     const ref = this.selected;
+    const target = this.target;
     if (ref === null) return;
     const seq = ++this.#previewSeq;
+    if (target.kind === 'choose') {
+      // Nothing to preview until a namespace is picked: the panel asks for one.
+      this.previewLoading = false;
+      return;
+    }
     this.previewLoading = true;
     try {
-      const preview = await this.#bridge.previewProfile(ref);
+      const preview = await this.#bridge.previewProfile(ref, namespaceOption(target));
       if (seq !== this.#previewSeq) return;
       this.preview = preview;
       this.previewAt = Date.now();
@@ -143,32 +169,40 @@ export class ProfilesState {
     }
   }
 
+  /** Applies `ref` to the target; another namespace than the host's is never persisted (its engine's sysctl option does that). */
   apply(ref: string, persist: boolean): Promise<void> {
-    return this.#act('apply', ref, persist, () => this.#bridge.applyProfile(ref, { persist }));
+    const target = this.target;
+    if (target.kind === 'choose') return Promise.resolve();
+    const options = target.kind === 'namespace' ? { persist: false, ...namespaceOption(target) } : { persist };
+    const where = target.kind === 'namespace' ? target.label : null;
+    return this.#act('apply', ref, options.persist, where, () => this.#bridge.applyProfile(ref, options));
   }
 
   undo(): Promise<void> {
-    return this.#act('undo', null, false, () => this.#bridge.undoLastApply());
+    return this.#act('undo', null, false, null, () => this.#bridge.undoLastApply());
   }
 
   dismissOutcome() {
     this.outcome = null;
   }
 
-  async #act(action: 'apply' | 'undo', ref: string | null, persist: boolean, run: () => Promise<ApplyResult>) {
+  async #act(action: 'apply' | 'undo', ref: string | null, persist: boolean, namespace: string | null, run: () => Promise<ApplyResult>) {
     if (this.busy) return;
     this.busy = action;
     this.outcome = null;
     try {
       const result = await run();
-      this.outcome = { action, ref, persist, at: Date.now(), entry: result.entry, error: null };
+      this.outcome = { action, ref, persist, namespace, at: Date.now(), entry: result.entry, error: null };
       this.#setView(result.view);
+      // The view speaks of the host: another namespace's new values reach the preview only by asking again.
+      if (namespace !== null && this.selected !== null) void this.refreshPreview();
     } catch (error) {
       const code = codeOf(error);
       this.outcome = {
         action,
         ref,
         persist,
+        namespace,
         at: Date.now(),
         entry: null,
         error: { code: typeof code === 'string' ? code : 'internal', message: messageOf(error) },
