@@ -7,10 +7,10 @@
  * are projected with its own settings; a namespace that cannot be read (it may have gone between
  * listing and reading) is reported, never the end of the whole read.
  */
-import type { z } from 'zod';
 import type { NamespacesView, NamespaceSummary } from '../../shared/api/schemas';
 import type { Connection, KeepaliveSettings, NetworkNamespace, Snapshot, SnapshotDiagnostics } from '../../shared/model';
-import { COMPARISON, ConnectionSchema, type NamespaceSettings } from '../../shared/model/schemas';
+import { ageInPlace } from '../../shared/model/ages';
+import type { NamespaceSettings } from '../../shared/model/schemas';
 import { CONNECTED_STATES } from '../../shared/model/constants';
 import { namespaceDrift } from '../../shared/namespace-drift';
 import type { PlatformAdapter } from '../../shared/platform-adapter';
@@ -22,15 +22,6 @@ const CONCURRENT_READS = 8;
 export const IDLE_THRESHOLD_MS = 60_000;
 /** The schema's cap on warnings. */
 const MAX_WARNINGS = 100;
-
-/** Fields that are ages at the moment of reading (from the schema, STYLE.md point 13). */
-const AGE_FIELDS: readonly (keyof Connection)[] = Object.entries(ConnectionSchema.shape)
-  .filter(([, schema]) => {
-    let inner = schema as z.core.$ZodType;
-    while (inner._zod.def.type === 'nullable' || inner._zod.def.type === 'optional') inner = (inner._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
-    return COMPARISON.get(inner as z.ZodType)?.compare === 'age';
-  })
-  .map(([key]) => key as keyof Connection);
 
 /** One namespace's read: its snapshot, or why there is none. */
 export type NamespaceRead = { namespace: NetworkNamespace; snapshot: Snapshot; error: null } | { namespace: NetworkNamespace; snapshot: null; error: string };
@@ -85,14 +76,6 @@ export function unreadableWarning(read: { namespace: NetworkNamespace; error: st
   return `network namespace ${read.namespace.label} (${read.namespace.id}) could not be read (it may have just gone): ${read.error}`.slice(0, 1000);
 }
 
-/** Grows a reading's ages, in place, to what they are `byMs` later. */
-function ageInPlace(connections: Connection[], byMs: number): void {
-  if (byMs <= 0) return;
-  for (const c of connections) {
-    const record = c as unknown as Record<string, unknown>;
-    for (const key of AGE_FIELDS) if (typeof record[key] === 'number') record[key] = (record[key] as number) + byMs;
-  }
-}
 
 function sumDiagnostics(parts: readonly SnapshotDiagnostics[], warnings: string[]): SnapshotDiagnostics {
   const sum = (key: Exclude<keyof SnapshotDiagnostics, 'warnings'>) => parts.reduce((total, d) => total + d[key], 0);

@@ -13,10 +13,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import type { z } from 'zod';
 import { NO_FILTER } from '../../shared/connection-filter';
 import { CONNECTED_STATES, type Connection, type KeepaliveSettings, type Snapshot, type TcpState } from '../../shared/model';
-import { COMPARISON, ConnectionSchema } from '../../shared/model/schemas';
+import { agedTo } from '../../shared/model/ages';
 import type { SnapshotHead } from '../../shared/api/schemas';
 import type { SocketEnd } from '../../shared/platform-adapter';
 import type { IdleRule } from '../../shared/rules';
@@ -30,24 +29,6 @@ import { readRecordingEntries, type Recording, type RecordingEntry, type Recordi
  * Later than that, the application held the dead socket and the poll times the end.
  */
 const ANNOUNCEMENT_GRACE_MS = 250;
-
-/** Fields that are ages at the moment of reading (from the schema, STYLE.md point 13): they grow while a reading is carried forward. */
-const AGE_FIELDS: readonly (keyof Connection)[] = Object.entries(ConnectionSchema.shape)
-  .filter(([, schema]) => {
-    let inner = schema as z.core.$ZodType;
-    while (inner._zod.def.type === 'nullable' || inner._zod.def.type === 'optional') inner = (inner._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
-    return COMPARISON.get(inner as z.ZodType)?.compare === 'age';
-  })
-  .map(([key]) => key as keyof Connection);
-
-/** A reading taken at `readAt`, as it would read at `at`: ages grown by the time between. */
-function agedTo(c: Connection, readAt: number, at: number): Connection {
-  const byMs = at - readAt;
-  if (byMs <= 0) return c;
-  const aged: Record<string, unknown> = { ...c };
-  for (const key of AGE_FIELDS) if (typeof c[key] === 'number') aged[key] = (c[key] as number) + byMs;
-  return aged as Connection;
-}
 
 type Tuple = Pick<Connection, 'family' | 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort'>;
 const tupleKey = (t: Tuple) => `${t.family}|${t.localAddress}|${t.localPort}|${t.remoteAddress}|${t.remotePort}`;
