@@ -1,11 +1,11 @@
-import { execFileSync, spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Connection, LinuxSettings, NetworkNamespace } from '../../shared/model';
 import { namespaceDrift } from '../../shared/namespace-drift';
+import { startHolder as start, type Holder } from './namespace-lab';
 import { assertThrowawayNamespace, readSysctl, setKeepaliveSysctls } from './lab';
 
 /**
@@ -26,51 +26,7 @@ const json = (...args: string[]) => {
   return JSON.parse(run.stdout);
 };
 
-/**
- * A process in its own namespace: brings loopback up, sets the namespace's keepalive sysctls
- * through its own /proc/sys, listens, opens N connections with SO_KEEPALIVE (values from the
- * sysctls), prints READY with its pid and ports; it exits when its stdin ends.
- */
-const HOLDER = `
-const { execFileSync } = require('node:child_process');
-const fs = require('node:fs');
-const net = require('node:net');
-const [timeSec, intervalSec, probes, retries2, n] = process.argv.slice(1).map(Number);
-execFileSync('ip', ['link', 'set', 'lo', 'up']);
-const set = (name, value) => fs.writeFileSync('/proc/sys/net/ipv4/' + name, String(value));
-set('tcp_keepalive_time', timeSec);
-set('tcp_keepalive_intvl', intervalSec);
-set('tcp_keepalive_probes', probes);
-set('tcp_retries2', retries2);
-const accepted = [];
-const clients = [];
-const server = net.createServer((s) => { s.on('error', () => {}); accepted.push(s); });
-server.listen(0, '127.0.0.1', async () => {
-  const port = server.address().port;
-  for (let i = 0; i < n; i++) {
-    const c = net.connect(port, '127.0.0.1');
-    c.on('error', () => {});
-    await new Promise((r) => c.once('connect', r));
-    c.setKeepAlive(true);
-    clients.push(c);
-  }
-  while (accepted.length < n) await new Promise((r) => setTimeout(r, 5));
-  console.log('READY ' + JSON.stringify({ pid: process.pid, port, clientPorts: clients.map((c) => c.localPort) }));
-});
-process.stdin.resume();
-process.stdin.on('end', () => process.exit(0));
-`;
 
-interface Holder {
-  child: ChildProcessByStdio<Writable, Readable, null>;
-  pid: number;
-  port: number;
-  clientPorts: number[];
-  /** The namespace's id: its nsfs inode. */
-  id: string;
-  settings: LinuxSettings;
-  connections: number;
-}
 
 /** What the test's own namespace is set to: the "host" the others are compared with. */
 const OWN = { timeSec: 600, intervalSec: 60, probes: 5 };
@@ -83,27 +39,7 @@ let unshared1: Holder;
 let unshared2: Holder;
 let named: Holder;
 
-async function startHolder(command: string[], settings: LinuxSettings, connections: number): Promise<Holder> {
-  const args = [process.execPath, '-e', HOLDER, String(settings.timeSec), String(settings.intervalSec), String(settings.probes), String(settings.retries2), String(connections)];
-  const child = spawn(command[0]!, [...command.slice(1), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const ready = await new Promise<{ pid: number; port: number; clientPorts: number[] }>((resolve, reject) => {
-    let text = '';
-    child.stdout.setEncoding('utf8');
-    const onData = (piece: string) => {
-      text += piece;
-      const line = text.split('\n').find((l) => l.startsWith('READY '));
-      if (line) {
-        child.stdout.off('data', onData);
-        resolve(JSON.parse(line.slice('READY '.length)));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`a holder exited before it was ready (${code})`)));
-  });
-  const holder = { child, ...ready, id: String(statSync(`/proc/${ready.pid}/ns/net`).ino), settings, connections };
-  holders.push(holder);
-  return holder;
-}
+const startHolder = (command: string[], settings: LinuxSettings, connections: number) => start(command, settings, connections, holders);
 
 beforeAll(async () => {
   assertThrowawayNamespace();
