@@ -69,3 +69,11 @@ export const CONNECTED_STATES: ReadonlySet<TcpState> = new Set([
 /** What a network namespace belongs to (NamespaceSchema.kind). */
 export const NAMESPACE_KINDS = ['host', 'netns', 'docker', 'kubernetes', 'container', 'process'] as const;
 export type NamespaceKind = (typeof NAMESPACE_KINDS)[number];
+
+/**
+ * Where a shown value comes from: `kernel` — read from the OS; `assumed` — the system setting,
+ * applied to a socket whose own options are unknown; `estimated` — inferred from what polls saw
+ * (e.g. byte counters unchanged since); `model` — computed from the OS's documented algorithm.
+ */
+export const PROVENANCES = ['kernel', 'assumed', 'estimated', 'model'] as const;
+export type Provenance = (typeof PROVENANCES)[number];

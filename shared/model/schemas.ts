@@ -61,6 +61,12 @@ export const SocketFactsSchema = z.object({
   rtoMs: z.number().min(0).nullable(),
   /** Time since anything (data or ACK) was heard from the peer. */
   idleMs: ageMs().nullable(),
+  /**
+   * Where idleMs comes from: 'kernel' (Linux tcp_info), 'estimated' (a lower bound: the socket's
+   * byte counters unchanged since a poll first saw them so, where the OS shows no idle time);
+   * null with idleMs null. Absent in documents from before it was recorded: null.
+   */
+  idleProvenance: z.enum(['kernel', 'estimated']).nullable().default(null),
   /** Time since data was last sent. */
   lastSendMs: ageMs().nullable(),
   /** Time since data moved either way (ACKs and keepalive probes carry none): what an application's idle timer sees. */

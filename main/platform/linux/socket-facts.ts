@@ -112,6 +112,7 @@ export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names, names
     retransmits: s.retransmits ?? (timer === 'retransmit' ? s.retrans : 0),
     rtoMs: connected && s.rtoUs !== null ? s.rtoUs / 1000 : null,
     idleMs: hasInfo ? ageAtDumpStart(Math.min(s.lastDataRecvMs!, s.lastAckRecvMs!), delayMs) : null,
+    idleProvenance: hasInfo ? 'kernel' : null,
     lastSendMs: connected ? ageAtDumpStart(s.lastDataSentMs, delayMs) : null,
     lastDataMs: hasInfo && s.lastDataSentMs !== null ? ageAtDumpStart(Math.min(s.lastDataRecvMs!, s.lastDataSentMs), delayMs) : null,
     keepalive: s.sockopts ? s.sockopts.keepalive : inferredKeepalive,

@@ -55,6 +55,7 @@ describe('sameConnection is derived from the schema', () => {
       timer: 'retransmit',
       dropReason: 'middlebox',
       precision: 'exact',
+      idleProvenance: 'estimated',
       socketKeepalive: { timeSec: 30, intervalSec: 5, probes: 3, userTimeoutMs: 0 },
       dropBy: 'AWS NAT Gateway',
       probesAt: [T0 + 600_000, T0 + 660_000],
