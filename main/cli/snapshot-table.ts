@@ -3,10 +3,12 @@ import { dropByLabel, keepaliveLabel, pidProcessLabel, userLabel } from '../../s
 import type { NetworkNamespace, Snapshot } from '../../shared/model';
 import { namespaceDrift } from '../../shared/namespace-drift';
 import { settingsSummary, silentPeerDropMs } from '../../shared/settings';
+import { idleMark, marksIn, projectionMark } from '../../shared/provenance';
 
-function countdown(at: number | null, now: number): string {
+/** `mark` ("~" for a modelled moment, ../report/provenance-marks.ts) goes before a moment there is. */
+function countdown(at: number | null, now: number, mark = ''): string {
   if (at === null) return '—';
-  return at < now ? `${formatDuration(now - at)} ago` : `in ${formatDuration(at - now)}`;
+  return `${mark}${at < now ? `${formatDuration(now - at)} ago` : `in ${formatDuration(at - now)}`}`;
 }
 
 const COLUMNS = ['STATE', 'LOCAL', 'REMOTE', 'PID/PROCESS', 'USER', 'IDLE', 'KA', 'PROBES', 'NEXT PROBE', 'DROP', 'BY'] as const;
@@ -74,11 +76,11 @@ export function formatSnapshotTable(snapshot: Snapshot, now: number, options: Sn
     formatEndpoint(c.remoteAddress, c.remotePort),
     pidProcessLabel(c),
     userLabel(c) ?? '',
-    c.idleMs === null ? '' : formatDuration(c.idleMs),
+    c.idleMs === null ? '' : `${idleMark(c)?.symbol ?? ''}${formatDuration(c.idleMs)}`,
     keepaliveLabel(c),
     c.keepalive || c.probesSent > 0 ? String(c.probesSent) : '',
-    countdown(c.nextProbeAt, now),
-    countdown(c.dropAt, now),
+    countdown(c.nextProbeAt, now, projectionMark(c)?.symbol ?? ''),
+    countdown(c.dropAt, now, projectionMark(c)?.symbol ?? ''),
     dropByLabel(c) ?? '',
   ]);
   const widths = columns.map((h, i) => rows.reduce((width, r) => Math.max(width, r[i]!.length), h.length));
@@ -94,6 +96,9 @@ export function formatSnapshotTable(snapshot: Snapshot, now: number, options: Sn
     // The helper's messages can quote what it read: never print them raw.
     ...d.warnings.map(printable),
   ].filter(Boolean);
-  lines.push('', notes.join(' · '), '');
+  lines.push('', notes.join(' · '));
+  // Only where a value was not read from the OS: a Linux table has no footnote.
+  for (const mark of marksIn(snapshot.connections, (c) => c)) lines.push(`${mark.symbol} ${mark.title}`);
+  lines.push('');
   return lines.join('\n');
 }

@@ -11,6 +11,7 @@ import { stringify } from 'csv-stringify/sync';
 import { formatEndpoint, printable } from '../../shared/format';
 import { dropByLabel, keepaliveLabel, processLabel, userLabel } from '../../shared/labels';
 import type { Connection } from '../../shared/model';
+import { provenanceOf } from '../../shared/provenance';
 import type { EndedConnection, ReportInput } from './model';
 import { scopeOf } from './scope';
 import { neutralised, spreadsheetText } from './spreadsheet-safe';
@@ -60,6 +61,10 @@ const CONNECTION_COLUMNS: Column<Connection>[] = [
   { header: 'dropped by', cell: (c) => label(dropByLabel(c)) },
   { header: 'at risk', cell: (c) => yesNo(c.atRisk) },
   { header: 'precision', cell: (c) => c.precision },
+  // Plain words (kernel, assumed, estimated, model); empty where there is no idle time.
+  { header: 'idle provenance', cell: (c) => provenanceOf(c).idle },
+  { header: 'keepalive provenance', cell: (c) => provenanceOf(c).keepalive },
+  { header: 'projection provenance', cell: (c) => provenanceOf(c).projection },
 ];
 
 const ENDED_COLUMNS: Column<EndedConnection>[] = [

@@ -15,6 +15,7 @@ import { formatClockTime, formatCountdown, formatDurationWords, formatElapsed, N
 import type { HistoryEntry } from '../../shared/api/schemas';
 import { dropTimeline, idleHistogram, REASON_NAMES, reasonLegend } from './charts';
 import { GENERATOR } from './generator';
+import { ESTIMATED_MARK, idleMark, MODEL_MARK, projectionMark, type ProvenanceMark } from '../../shared/provenance';
 import { escapeHtml, htmlLabel, htmlText } from './html-escape';
 import { END_CAUSES, type EndedConnection, type PostMortem, type ReportInput } from './model';
 import { scopeOf } from './scope';
@@ -67,6 +68,8 @@ figure { margin: 0; border: 1px solid var(--line); border-radius: 2mm; padding: 
 figure > svg { width: 100%; height: auto; display: block; }
 figcaption { font-weight: 600; margin-bottom: 1mm; }
 figure .note { font-size: 8.5pt; color: var(--muted); margin: 1mm 0 0; }
+.pmark { color: var(--muted); margin-right: 0.5mm; }
+.vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .legend { display: flex; flex-wrap: wrap; gap: 1mm 4mm; font-size: 8.5pt; margin-top: 1mm; }
 .legend .key svg { width: 10px; height: 10px; vertical-align: -1px; margin-right: 1.2mm; }
 table { border-collapse: collapse; width: 100%; }
@@ -203,6 +206,12 @@ ${ruleList}
 </section>`;
 }
 
+/** A mark as the app's table shows it: the symbol with its words as a tooltip, the provenance for a screen reader. */
+const markHtml = (mark: ProvenanceMark): string =>
+  `<span class="pmark" title="${escapeHtml(mark.title)}"><span aria-hidden="true">${escapeHtml(mark.symbol)}</span><span class="vh">${escapeHtml(mark.spoken)} </span></span>`;
+const IDLE_MARK_HTML = markHtml(ESTIMATED_MARK);
+const MODEL_MARK_HTML = markHtml(MODEL_MARK);
+
 const CONNECTION_HEADER = `<thead><tr>
 <th>State</th><th>Local</th><th>Remote</th><th>PID/process</th><th>User</th><th class="num">Idle</th><th>KA</th><th class="num">Probes</th><th>Next probe</th><th>Projected drop</th><th>Dropped by</th>
 </tr></thead>`;
@@ -210,22 +219,30 @@ const CONNECTION_HEADER = `<thead><tr>
 function connectionRow(c: Connection, takenAt: number): string {
   const risk = c.atRisk ? ' <span class="tag risk">at risk</span>' : '';
   const probes = c.keepalive || c.probesSent > 0 ? String(c.probesSent) : '';
+  const idleMarkHtml = idleMark(c) ? IDLE_MARK_HTML : '';
+  const modelMark = projectionMark(c) ? MODEL_MARK_HTML : '';
   return (
     `<tr${c.atRisk ? ' class="risk"' : ''}><td>${escapeHtml(c.state)}</td>` +
     `<td class="nowrap tnum">${htmlLabel(formatEndpoint(printable(c.localAddress), c.localPort), 80)}</td>` +
     `<td class="nowrap tnum">${htmlLabel(formatEndpoint(printable(c.remoteAddress), c.remotePort), 80)}</td>` +
     `<td class="text">${htmlLabel(pidProcessLabel(c), CELL_LIMIT_CHARS)}</td>` +
     `<td class="text">${htmlLabel(userLabel(c) ?? '', CELL_LIMIT_CHARS)}</td>` +
-    `<td class="num">${escapeHtml(c.idleMs === null ? '' : formatElapsed(c.idleMs))}</td>` +
+    `<td class="num">${c.idleMs === null ? '' : idleMarkHtml + escapeHtml(formatElapsed(c.idleMs))}</td>` +
     `<td>${escapeHtml(keepaliveLabel(c))}</td>` +
     `<td class="num">${probes}</td>` +
-    `<td class="nowrap tnum">${escapeHtml(moment(c.nextProbeAt, takenAt))}</td>` +
-    `<td class="nowrap tnum">${escapeHtml(moment(c.dropAt, takenAt))}</td>` +
+    `<td class="nowrap tnum">${c.nextProbeAt === null ? '' : modelMark}${escapeHtml(moment(c.nextProbeAt, takenAt))}</td>` +
+    `<td class="nowrap tnum">${c.dropAt === null ? '' : modelMark}${escapeHtml(moment(c.dropAt, takenAt))}</td>` +
     `<td class="text">${htmlLabel(dropByLabel(c) ?? '', CELL_LIMIT_CHARS)}${risk}</td></tr>`
   );
 }
 
-function* connectionTable(connections: readonly Connection[], takenAt: number, description: string): Generator<string> {
+/** Under the table, only where a value was not read from the OS: what its marks mean. */
+function markNote(used: readonly ProvenanceMark[]): string {
+  if (used.length === 0) return '';
+  return `<p class="muted">${used.map((m) => `${escapeHtml(m.symbol)} ${escapeHtml(m.title)}`).join(' · ')}</p>`;
+}
+
+function* connectionTable(connections: readonly Connection[], takenAt: number, description: string, used: readonly ProvenanceMark[]): Generator<string> {
   yield `<section><h2>Connections</h2>
 <p class="muted">${escapeHtml(description)}; soonest projected drop first. Times are when the kernel acts if the peer stays silent; “overdue” means the projected moment passed while the connection was still listed.</p>`;
   if (connections.length === 0) {
@@ -238,7 +255,7 @@ function* connectionTable(connections: readonly Connection[], takenAt: number, d
     for (const c of connections.slice(i, i + ROWS_PER_CHUNK)) rows.push(connectionRow(c, takenAt));
     yield `${rows.join('\n')}\n`;
   }
-  yield '</tbody></table></section>';
+  yield `</tbody></table>${markNote(used)}</section>`;
 }
 
 function historySection(history: readonly HistoryEntry[]): string {
@@ -332,7 +349,8 @@ ${header(input, scoped.description)}
 `;
   if (input.postMortem) yield postMortemSection(input.postMortem, snapshot.takenAt);
   yield `${input.postMortem ? '<h2>At the end of the recording</h2>' : ''}${cards(summary, snapshot, scoped.total)}\n${charts(summary)}\n${settingsSection(input)}\n`;
-  yield* connectionTable(scoped.connections, snapshot.takenAt, scoped.description);
+  const { idle, projection } = summary.provenance;
+  yield* connectionTable(scoped.connections, snapshot.takenAt, scoped.description, [...(idle.estimated > 0 ? [ESTIMATED_MARK] : []), ...(projection.model > 0 ? [MODEL_MARK] : [])]);
   yield historySection(input.history);
   yield diagnostics(snapshot);
   yield `<footer>Made by ${escapeHtml(`${GENERATOR.name} ${GENERATOR.version}`)}. Projections assume each peer stays silent from its last packet; they are what the kernel does then, not a forecast of the network.</footer>

@@ -5,7 +5,8 @@
  * snapshot's takenAt, never a clock.
  */
 import { keepaliveLabel } from '../../shared/labels';
-import { DROP_REASONS, TCP_STATES, type Connection, type DropReason, type TcpState } from '../../shared/model';
+import { provenanceOf } from '../../shared/provenance';
+import { DROP_REASONS, PROVENANCES, TCP_STATES, type Connection, type DropReason, type Provenance, type TcpState } from '../../shared/model';
 
 /** The timeline covers the hour after the snapshot. */
 export const TIMELINE_SPAN_MS = 3_600_000;
@@ -75,6 +76,13 @@ export interface ReportSummary {
   keepalive: { on: number; off: number; unknown: number; notApplicable: number };
   /** A middlebox or the application closes them before the kernel's first probe. */
   atRisk: number;
+  /**
+   * Connections per provenance of each value (shared/provenance.ts provenanceOf): a Linux host
+   * reads everything from the kernel but the keepalive values of sockets whose own options it
+   * cannot read (assumed); macOS and Windows estimate idle times and model the projection.
+   * Idle counts only connections with an idle time (the others are `idle.unknown`).
+   */
+  provenance: ProvenanceCounts;
   nextHour: {
     from: number;
     to: number;
@@ -88,6 +96,14 @@ export interface ReportSummary {
   };
   timeline: Timeline;
 }
+
+export interface ProvenanceCounts {
+  idle: Record<Provenance, number>;
+  keepalive: Record<Provenance, number>;
+  projection: Record<Provenance, number>;
+}
+
+const noProvenance = (): Record<Provenance, number> => Object.fromEntries(PROVENANCES.map((p) => [p, 0])) as Record<Provenance, number>;
 
 const noDrops = (): DropCounts => Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as DropCounts;
 
@@ -106,6 +122,7 @@ export function summarize(connections: readonly Connection[], takenAt: number): 
   let idleUnknown = 0;
   const keepalive = { on: 0, off: 0, unknown: 0, notApplicable: 0 };
   let atRisk = 0;
+  const provenance: ProvenanceCounts = { idle: noProvenance(), keepalive: noProvenance(), projection: noProvenance() };
   const dropsByReason = noDrops();
   let drops = 0;
   let overdue = 0;
@@ -123,6 +140,10 @@ export function summarize(connections: readonly Connection[], takenAt: number): 
     states.set(c.state, (states.get(c.state) ?? 0) + 1);
     if (c.idleMs === null) idleUnknown++;
     else buckets[bucketOf(c.idleMs)]!++;
+    const source = provenanceOf(c);
+    if (source.idle !== null) provenance.idle[source.idle]++;
+    provenance.keepalive[source.keepalive]++;
+    provenance.projection[source.projection]++;
     switch (keepaliveLabel(c)) {
       case 'on':
         keepalive.on++;
@@ -156,6 +177,7 @@ export function summarize(connections: readonly Connection[], takenAt: number): 
     idle: { buckets: IDLE_BUCKETS.map((b, i) => ({ ...b, count: buckets[i]! })), unknown: idleUnknown },
     keepalive,
     atRisk,
+    provenance,
     nextHour: { from, to, drops, dropsByReason, probes, overdue },
     timeline: {
       from,

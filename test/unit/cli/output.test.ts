@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { snapshotJsonChunks } from '../../../main/cli/snapshot-json';
 import { formatSnapshotTable } from '../../../main/cli/snapshot-table';
+import { PROVENANCE_WORDS } from '../../../shared/provenance';
 import type { Connection, LinuxSettings, NetworkNamespace, Snapshot } from '../../../shared/model';
 import { connection as fixture, NAMESPACE, SETTINGS, WINDOW_CLOCK } from '../../fixtures/connection';
 
@@ -82,6 +83,33 @@ describe('snapshot table', () => {
 
   it('tells how many malformed lines were skipped', () => {
     expect(formatSnapshotTable(snapshot([]), NOW)).toContain('2 malformed lines skipped');
+  });
+
+  it('prints a Linux table read from the kernel without marks or a footnote', () => {
+    const text = formatSnapshotTable(snapshot([connection(1)]), NOW);
+    expect(text).not.toMatch(/[≈~]/);
+    expect(text).not.toContain('estimated');
+  });
+
+  it('marks an estimated idle time with ≈ and modelled next probe and drop with ~, and explains the marks in a footnote', () => {
+    const c = connection(1, {
+      idleProvenance: 'estimated',
+      precision: 'model',
+      effective: { timeSec: 7200, intervalSec: 75, probes: 8, userTimeoutMs: 0, source: 'assumed' },
+    });
+    const text = formatSnapshotTable(snapshot([c]), NOW);
+    const row = text.split('\n').find((line) => line.startsWith('ESTABLISHED'))!;
+    expect(row).toContain('≈9m 00s');
+    expect(row).toContain('~in 1m 00s');
+    expect(row).toContain('~in 6m 00s');
+    expect(text).toContain(`≈ estimated: ${PROVENANCE_WORDS.estimated}`);
+    expect(text).toContain(`~ model: ${PROVENANCE_WORDS.model}`);
+  });
+
+  it('footnotes only the marks in use', () => {
+    const text = formatSnapshotTable(snapshot([connection(1, { precision: 'model' })]), NOW);
+    expect(text).toContain('~ model:');
+    expect(text).not.toContain('≈');
   });
 });
 

@@ -5,6 +5,12 @@ import { renderReport } from '../../../main/report/index';
 import { connection, NOW } from '../../fixtures/connection';
 import { endedConnection, HOSTILE_NAMES, hostileConnections, postMortem, reportInput } from './report-input';
 
+const MODELLED = {
+  idleProvenance: 'estimated',
+  precision: 'model',
+  effective: { timeSec: 7200, intervalSec: 75, probes: 8, userTimeoutMs: 0, source: 'assumed' },
+} as const;
+
 /** What a spreadsheet would read as a formula: the first character of a text cell. */
 const FORMULA_START = /^[=+\-@\t\r\n]/;
 
@@ -111,5 +117,16 @@ describe('CSV report', () => {
     });
     expect(rows[1]).toMatchObject({ process: `'${HOSTILE_NAMES.equals}`, user: `'${HOSTILE_NAMES.at}`, evidence: "'-1 looked odd; second", 'states seen': 'ESTABLISHED → FIN_WAIT1' });
     expect(rows[2]).toMatchObject({ process: '', pid: '', user: '', 'idle at end s': '', cause: 'unknown', evidence: '' });
+  });
+
+  it('says each value’s provenance in plain words: idle, keepalive values, projection', () => {
+    const rows = parseCsv(renderReport(reportInput([connection(), connection({ id: 'mac', localPort: 40001, ...MODELLED }), connection({ id: 'l', localPort: 40002, idleMs: null })]), 'csv'));
+    expect(CSV_CONNECTION_HEADERS.slice(-3)).toEqual(['idle provenance', 'keepalive provenance', 'projection provenance']);
+    const cells = (r: Record<string, string>) => [r['idle provenance'], r['keepalive provenance'], r['projection provenance']];
+    expect(rows.map(cells)).toEqual([
+      ['kernel', 'assumed', 'kernel'],
+      ['estimated', 'assumed', 'model'],
+      ['', 'assumed', 'kernel'],
+    ]);
   });
 });

@@ -6,6 +6,14 @@ import { connection, NOW } from '../../fixtures/connection';
 import { historyEntry } from '../../fixtures/profiles';
 import { endedConnection, HOSTILE_NAMES, hostileConnections, postMortem, reportInput } from './report-input';
 
+import { PROVENANCE_WORDS } from '../../../shared/provenance';
+
+const MODELLED = {
+  idleProvenance: 'estimated',
+  precision: 'model',
+  effective: { timeSec: 7200, intervalSec: 75, probes: 8, userTimeoutMs: 0, source: 'assumed' },
+} as const;
+
 const window = new Window();
 afterAll(() => window.happyDOM.close());
 
@@ -145,5 +153,26 @@ describe('HTML report', () => {
     expect(rows[0]).toContain('It ended 0.2 s after its projected keepalive drop.5 probes were out unanswered when it ended.');
     expect(rows[1]).toContain(`101/${HOSTILE_NAMES.markup}`);
     expect(rows[1]).toContain('Seen <b>idle</b> 350 s.');
+  });
+
+  it('marks nothing, and has no legend, when every value was read from the kernel', () => {
+    const doc = parseHtml(renderReport(reportInput([connection()]), 'html'));
+    expect(doc.querySelectorAll('.pmark')).toHaveLength(0);
+    expect(doc.body.textContent).not.toContain(PROVENANCE_WORDS.model);
+  });
+
+  it('marks an estimated idle time ≈ and a modelled next probe and drop ~, as the app does, with a legend under the table', () => {
+    const doc = parseHtml(renderReport(reportInput([connection({ ...MODELLED })]), 'html'));
+    const cells = [...doc.querySelectorAll('table.data tbody tr')[0]!.querySelectorAll('td')];
+    const marks = cells.map((td) => td.querySelector('.pmark'));
+    expect(marks[5]!.getAttribute('title')).toBe(`estimated: ${PROVENANCE_WORDS.estimated}`);
+    expect(marks[5]!.querySelector('[aria-hidden="true"]')!.textContent).toBe('≈');
+    expect(marks[5]!.querySelector('.vh')!.textContent).toBe('estimated: ');
+    expect(marks[8]!.querySelector('[aria-hidden="true"]')!.textContent).toBe('~');
+    expect(marks[9]!.getAttribute('title')).toBe(`model: ${PROVENANCE_WORDS.model}`);
+    expect(marks.filter(Boolean)).toHaveLength(3);
+    const section = doc.querySelector('table.data')!.closest('section')!.textContent!;
+    expect(section).toContain(`≈ estimated: ${PROVENANCE_WORDS.estimated}`);
+    expect(section).toContain(`~ model: ${PROVENANCE_WORDS.model}`);
   });
 });

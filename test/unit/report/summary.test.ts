@@ -5,6 +5,12 @@ import { NO_FILTER } from '../../../shared/connection-filter';
 import { connection, NAMESPACE, NOW, SETTINGS } from '../../fixtures/connection';
 import { reportInput } from './report-input';
 
+const MODELLED = {
+  idleProvenance: 'estimated',
+  precision: 'model',
+  effective: { timeSec: 7200, intervalSec: 75, probes: 8, userTimeoutMs: 0, source: 'assumed' },
+} as const;
+
 const listener = connection({ id: 'l', state: 'LISTEN', idleMs: null, keepalive: null, timer: 'none', nextProbeAt: null, probesAt: [], dropAt: null, dropReason: null });
 
 describe('report summary', () => {
@@ -71,6 +77,23 @@ describe('report summary', () => {
     const s = summarize([], NOW);
     expect(s).toMatchObject({ connections: 0, byState: [], atRisk: 0, nextHour: { drops: 0, probes: 0, overdue: 0 } });
     expect(s.timeline.probeMarks).toEqual([]);
+  });
+
+  it('counts connections per provenance of idle, keepalive values and projection, idle only where there is one', () => {
+    const s = summarize(
+      [
+        connection(),
+        connection({ id: 'socket', effective: { ...connection().effective, source: 'socket' } }),
+        connection({ id: 'mac', ...MODELLED }),
+        listener,
+      ],
+      NOW,
+    );
+    expect(s.provenance).toEqual({
+      idle: { kernel: 2, assumed: 0, estimated: 1, model: 0 },
+      keepalive: { kernel: 1, assumed: 3, estimated: 0, model: 0 },
+      projection: { kernel: 3, assumed: 0, estimated: 0, model: 1 },
+    });
   });
 });
 
