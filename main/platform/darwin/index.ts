@@ -6,8 +6,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { arch, hostname, networkInterfaces, release } from 'node:os';
+import { arch, hostname, release } from 'node:os';
 import type { DarwinSettings, HostInfo, HostNetwork, KeepaliveSettings, NetworkNamespace, SocketFacts } from '../../../shared/model';
+import { assertHostNamespace, HOST_NAMESPACE, nodeNetwork, oneStackReason } from '../single-stack';
 import { ApiFailure } from '../../../shared/api/result';
 import type { BootSettings } from '../../../shared/api/schemas';
 import type {
@@ -31,11 +32,10 @@ import { parsePs, psArgv } from './ps';
 import { DARWIN_SYSCTLS, parseDarwinSysctl, sysctlReadArgv } from './sysctl';
 
 /** macOS has one network stack: this is all of it. */
-export const HOST_NAMESPACE: NetworkNamespace = Object.freeze({ id: 'host', name: null, current: true, label: 'host', kind: 'host', pids: [] });
 
 export const NETSTAT_ARGV = ['-anv', '-p', 'tcp'] as const;
 
-const NAMESPACES_REASON = 'macOS has one network stack: there are no other network namespaces to read';
+const NAMESPACES_REASON = oneStackReason('macOS');
 
 export interface DarwinAdapterOptions {
   env?: NodeJS.ProcessEnv;
@@ -91,7 +91,7 @@ export class DarwinAdapter implements PlatformAdapter {
   }
 
   private checkNamespace(ref: NamespaceRef): void {
-    if (ref !== 'current' && ref !== HOST_NAMESPACE.id) throw new ApiFailure('bad-request', `no network namespace ${ref}: ${NAMESPACES_REASON}`);
+    assertHostNamespace(ref, 'macOS');
   }
 
   async listNamespaces(): Promise<NetworkNamespace[]> {
@@ -211,8 +211,7 @@ export class DarwinAdapter implements PlatformAdapter {
   }
 
   async describeNetwork(): Promise<HostNetwork> {
-    const interfaces = Object.entries(networkInterfaces()).map(([name, addrs]) => ({ name, addresses: (addrs ?? []).map((a) => a.address) }));
-    return { interfaces, defaultGateway: null, defaultInterface: null };
+    return nodeNetwork();
   }
 
   async verifySettings(expected: KeepaliveSettings, ref: NamespaceRef = 'current'): Promise<Verification> {

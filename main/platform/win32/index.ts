@@ -4,8 +4,9 @@
  * no timers, no idle times: projections are Microsoft's documented model (shared/projection/
  * win32/win32-projector.ts), each value marked where it comes from.
  */
-import { hostname, networkInterfaces, release, arch } from 'node:os';
+import { arch, hostname, release } from 'node:os';
 import type { HostInfo, HostNetwork, KeepaliveSettings, NetworkNamespace, SocketFacts, Win32Settings } from '../../../shared/model';
+import { assertHostNamespace, HOST_NAMESPACE, nodeNetwork, oneStackReason } from '../single-stack';
 import { ApiFailure } from '../../../shared/api/result';
 import type { BootSettings } from '../../../shared/api/schemas';
 import type {
@@ -40,9 +41,8 @@ import { KEEPALIVE_VALUES, regQueryArgs, valueFromQuery, win32Settings, type Kee
 import { parseNetTcpConnectionJson } from './tcp-connections';
 
 /** Windows has one network stack: one namespace. */
-export const HOST_NAMESPACE: NetworkNamespace = { id: 'host', name: null, current: true, label: 'host', kind: 'host', pids: [] };
 
-const NAMESPACES_REASON = 'Windows has one network stack: there are no other namespaces to read';
+const NAMESPACES_REASON = oneStackReason('Windows');
 
 export interface Win32AdapterOptions {
   env?: NodeJS.ProcessEnv;
@@ -209,11 +209,7 @@ export class Win32Adapter implements PlatformAdapter {
   }
 
   async describeNetwork(): Promise<HostNetwork> {
-    const interfaces = Object.entries(networkInterfaces()).map(([name, addrs]) => ({
-      name: name.slice(0, 64),
-      addresses: (addrs ?? []).map((a) => a.address).slice(0, 64),
-    }));
-    return { interfaces: interfaces.slice(0, 256), defaultGateway: null, defaultInterface: null };
+    return nodeNetwork();
   }
 
   async verifySettings(expected: KeepaliveSettings, ref: NamespaceRef = 'current'): Promise<Verification> {
@@ -286,7 +282,7 @@ export class Win32Adapter implements PlatformAdapter {
   close(): void {}
 
   private checkNamespace(ref: NamespaceRef): void {
-    if (ref !== 'current' && ref !== HOST_NAMESPACE.id) throw new ApiFailure('bad-request', `no network namespace ${ref}: ${NAMESPACES_REASON}`);
+    assertHostNamespace(ref, 'Windows');
   }
 
   private change(action: 'apply' | 'undo', before: KeepaliveValues | null, after: KeepaliveValues | null, outcome: KeepaliveChange['outcome'], message: string): KeepaliveChange {

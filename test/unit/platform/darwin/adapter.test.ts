@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { SocketFactsSchema } from '../../../../shared/model/schemas';
-import { DarwinAdapter, HOST_NAMESPACE } from '../../../../main/platform/darwin/index';
+import { DarwinAdapter } from '../../../../main/platform/darwin/index';
+import { HOST_NAMESPACE } from '../../../../main/platform/single-stack';
 import { HELPER_PATH } from '../../../../main/platform/darwin/elevation';
 import type { Runner } from '../../../../main/platform/darwin/commands';
 
