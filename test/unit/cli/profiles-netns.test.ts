@@ -8,10 +8,11 @@ import { describe, expect, it, vi } from 'vitest';
 import type { ApplyResult, Preview, ProfilesView } from '../../../shared/api/contract';
 import type { NetworkNamespace } from '../../../shared/model';
 import { PRESETS } from '../../../shared/profiles';
-import { parseCommand, UsageError, type ApplyCommand } from '../../../main/cli/options';
-import { runApply, type Call, type CliIo, type NamespaceLookup } from '../../../main/cli/profiles';
+import { parseCommand, UsageError } from '../../../main/cli/options';
+import { runApply, type Call, type NamespaceLookup } from '../../../main/cli/profiles';
 import { formatHistory } from '../../../main/cli/profiles-text';
 import { historyEntry } from '../../fixtures/profiles';
+import { apply, fakeIo } from './cli-io';
 
 const SERVER = PRESETS.find((p) => p.id === 'server')!;
 const HOST: NetworkNamespace = { id: '4026531840', name: null, current: true, label: 'host', kind: 'host', pids: [1] };
@@ -50,20 +51,7 @@ function fakeCall(result: ApplyResult = { entry: applied, view }) {
   return { call, calls };
 }
 
-function fakeIo(interactive: boolean, answer = 'y') {
-  const io = {
-    stdout: '',
-    stderr: '',
-    asked: [] as string[],
-    interactive,
-    out: async (text: string) => void (io.stdout += text),
-    err: (text: string) => void (io.stderr += text),
-    ask: async (question: string) => (io.asked.push(question), answer),
-  };
-  return io satisfies CliIo;
-}
 
-const apply = (over: Partial<ApplyCommand> = {}): ApplyCommand => ({ command: 'apply', profile: 'server', persist: true, dryRun: false, yes: false, netns: null, ...over });
 
 describe('idlewatch apply --netns', () => {
   it("previews that namespace, applies at run time only there, and prints the engine's lines instead of persisting", async () => {

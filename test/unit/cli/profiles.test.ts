@@ -3,13 +3,14 @@
  * prints, its exit codes. The built CLI against the real kernel is test/integration/cli-apply.test.ts.
  */
 import { describe, expect, it, vi } from 'vitest';
-import type { ApplyResult, HistoryEntry, Preview, ProfilesView } from '../../../shared/api/contract';
+import type { ApplyResult, Preview, ProfilesView } from '../../../shared/api/contract';
 import { ApiFailure } from '../../../shared/api/result';
 import { PRESETS } from '../../../shared/profiles';
-import { UsageError, type ApplyCommand } from '../../../main/cli/options';
-import { runApply, runProfiles, runUndo, type Call, type CliIo } from '../../../main/cli/profiles';
+import { UsageError } from '../../../main/cli/options';
+import { runApply, runProfiles, runUndo, type Call } from '../../../main/cli/profiles';
 import { formatHistory, formatPreview, formatProfilesView } from '../../../main/cli/profiles-text';
 import { historyEntry } from '../../fixtures/profiles';
+import { apply, fakeIo } from './cli-io';
 
 const SERVER = PRESETS.find((p) => p.id === 'server')!;
 const DROP_IN = '/etc/sysctl.d/99-zz-idlewatch-keepalive.conf';
@@ -49,20 +50,7 @@ function fakeCall(result: ApplyResult = { entry: entry(), view }) {
   return { call, calls };
 }
 
-function fakeIo(interactive: boolean, answer = 'y') {
-  const io = {
-    stdout: '',
-    stderr: '',
-    asked: [] as string[],
-    interactive,
-    out: async (text: string) => void (io.stdout += text),
-    err: (text: string) => void (io.stderr += text),
-    ask: async (question: string) => (io.asked.push(question), answer),
-  };
-  return io satisfies CliIo;
-}
 
-const apply = (over: Partial<ApplyCommand> = {}): ApplyCommand => ({ command: 'apply', profile: 'server', persist: true, dryRun: false, yes: false, netns: null, ...over });
 
 describe('idlewatch apply', () => {
   it('--dry-run prints the changes, the what-if summary and the explanation, and applies nothing', async () => {
