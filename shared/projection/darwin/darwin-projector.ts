@@ -5,8 +5,9 @@
  * probes went unanswered — `keepidle + keepcnt × keepintvl` of silence. Precision is always
  * 'model'. Pure: time comes in as `ctx.now` (STYLE.md point 6).
  */
-import type { DarwinSettings, EffectiveKeepalive, KeepaliveSettings, SocketFacts } from '../../model';
+import type { DarwinSettings, KeepaliveSettings, SocketFacts } from '../../model';
 import { KEEPALIVE_STATES } from '../../model';
+import { effectiveFrom } from '../effective';
 import type { KernelProjection, Projector } from '../projector';
 
 function darwinSettings(settings: KeepaliveSettings): DarwinSettings {
@@ -14,25 +15,11 @@ function darwinSettings(settings: KeepaliveSettings): DarwinSettings {
   return settings;
 }
 
-const assumedBySettings = new WeakMap<KeepaliveSettings, EffectiveKeepalive>();
-
-function effective(facts: SocketFacts, settings: KeepaliveSettings): EffectiveKeepalive {
-  if (facts.socketKeepalive) return { ...facts.socketKeepalive, source: 'socket' };
-  let assumed = assumedBySettings.get(settings);
-  if (!assumed) {
-    const s = darwinSettings(settings);
-    // The sysctls are in ms; the neutral shape counts seconds (TCP_KEEPALIVE is in s on macOS too).
-    assumed = Object.freeze({
-      timeSec: Math.round(s.keepIdleMs / 1000),
-      intervalSec: Math.round(s.keepIntervalMs / 1000),
-      probes: s.keepCount,
-      userTimeoutMs: 0,
-      source: 'assumed',
-    } as const);
-    assumedBySettings.set(settings, assumed);
-  }
-  return assumed;
-}
+// The sysctls are in ms; the neutral shape counts seconds (TCP_KEEPALIVE is in s on macOS too).
+const effective = effectiveFrom((settings) => {
+  const s = darwinSettings(settings);
+  return { timeSec: Math.round(s.keepIdleMs / 1000), intervalSec: Math.round(s.keepIntervalMs / 1000), probes: s.keepCount };
+});
 
 /** Keepalive runs for a socket that asked for it, or for every socket with net.inet.tcp.always_keepalive. */
 function keepaliveOn(facts: SocketFacts, settings: KeepaliveSettings): boolean {

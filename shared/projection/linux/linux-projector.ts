@@ -7,6 +7,7 @@
 import type { Clock, EffectiveKeepalive, KeepaliveSettings, LinuxSettings, SocketFacts } from '../../model';
 import { KEEPALIVE_STATES, RETRANSMIT_STATES } from '../../model';
 import { keepaliveEnabled } from '../project';
+import { effectiveFrom } from '../effective';
 import type { KernelProjection, Projector, ProjectorContext } from '../projector';
 import { keepaliveTimeline, type KeepaliveInputs, type Rounding } from './keepalive';
 import { RTO_MIN_MS, retransmitDrop } from './retransmit';
@@ -20,19 +21,10 @@ function linuxSettings(settings: KeepaliveSettings): LinuxSettings {
   return settings;
 }
 
-/** One shared, frozen object per settings: most sockets of a snapshot assume the same values. */
-const assumedBySettings = new WeakMap<KeepaliveSettings, EffectiveKeepalive>();
-
-function effective(facts: SocketFacts, settings: KeepaliveSettings): EffectiveKeepalive {
-  if (facts.socketKeepalive) return { ...facts.socketKeepalive, source: 'socket' };
-  let assumed = assumedBySettings.get(settings);
-  if (!assumed) {
-    const s = linuxSettings(settings);
-    assumed = Object.freeze({ timeSec: s.timeSec, intervalSec: s.intervalSec, probes: s.probes, userTimeoutMs: 0, source: 'assumed' } as const);
-    assumedBySettings.set(settings, assumed);
-  }
-  return assumed;
-}
+const effective = effectiveFrom((settings) => {
+  const s = linuxSettings(settings);
+  return { timeSec: s.timeSec, intervalSec: s.intervalSec, probes: s.probes };
+});
 
 /** Epoch ms ↔ absolute jiffies. Without an anchor the jiffies are counted from `now` and the phase is unknown. */
 function jiffyScale(clock: Clock, now: number) {

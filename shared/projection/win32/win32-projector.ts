@@ -9,6 +9,7 @@
  */
 import type { EffectiveKeepalive, KeepaliveSettings, SocketFacts, Win32Settings } from '../../model';
 import { KEEPALIVE_STATES } from '../../model';
+import { effectiveFrom } from '../effective';
 import type { KernelProjection, Projector, ProjectorContext } from '../projector';
 
 /** Probes sent before the connection is aborted; fixed since Windows Vista. */
@@ -27,17 +28,10 @@ export function msToWholeSec(ms: number): number {
   return ms <= 0 ? 0 : Math.max(1, Math.round(ms / 1000));
 }
 
-function effective(facts: SocketFacts, settings: KeepaliveSettings): EffectiveKeepalive {
-  if (facts.socketKeepalive) return { ...facts.socketKeepalive, source: 'socket' };
+const effective = effectiveFrom((settings) => {
   const s = win32Settings(settings);
-  return {
-    timeSec: msToWholeSec(s.keepAliveTimeMs),
-    intervalSec: msToWholeSec(s.keepAliveIntervalMs),
-    probes: s.probes,
-    userTimeoutMs: 0,
-    source: 'assumed',
-  };
-}
+  return { timeSec: msToWholeSec(s.keepAliveTimeMs), intervalSec: msToWholeSec(s.keepAliveIntervalMs), probes: s.probes };
+});
 
 function kernel(facts: SocketFacts, ctx: ProjectorContext, eff: EffectiveKeepalive, armedWith?: EffectiveKeepalive): KernelProjection | null {
   // Unknown (null) is off on Windows: only the application's SO_KEEPALIVE turns it on.
