@@ -4,7 +4,7 @@
  * so the page sees exactly the connections the test opens.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,15 +28,23 @@ export interface ServeOptions {
   args?: readonly string[];
   /** Idle-timeout rules in force from the start (the preferences file's `rules`). */
   rules?: readonly unknown[];
+  /** Run as this unprivileged user (through setpriv) instead of as the test's own (root). */
+  asUid?: number;
 }
 
 /** Starts browser mode on a free port with the given poll interval, and waits for its URL. */
-export async function serve({ pollIntervalMs = 2000, args = [], rules = [] }: ServeOptions = {}): Promise<Served> {
+export async function serve({ pollIntervalMs = 2000, args = [], rules = [], asUid }: ServeOptions = {}): Promise<Served> {
   const config = mkdtempSync(join(tmpdir(), 'idlewatch-e2e-config-'));
   mkdirSync(join(config, 'idlewatch'));
   writeFileSync(join(config, 'idlewatch/preferences.json'), JSON.stringify({ pollIntervalMs, rules }));
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], {
-    env: { ...process.env, XDG_CONFIG_HOME: config },
+  const command = [process.execPath, CLI, 'serve', '--port', '0', ...args];
+  if (asUid !== undefined) {
+    // Its configuration is its own, as a user's would be.
+    for (const path of [config, join(config, 'idlewatch'), join(config, 'idlewatch/preferences.json')]) chownSync(path, asUid, asUid);
+    command.unshift('setpriv', `--reuid=${asUid}`, `--regid=${asUid}`, '--clear-groups');
+  }
+  const child = spawn(command[0]!, command.slice(1), {
+    env: { ...process.env, XDG_CONFIG_HOME: config, ...(asUid !== undefined ? { HOME: config } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,7 +1,4 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -367,39 +364,15 @@ describe('a profile for one namespace', () => {
 
 describe('without root', () => {
   /** `idlewatch serve` as nobody: it may read its own namespace only. */
-  let unprivileged: { url: string; process: ChildProcess } | null = null;
+  let unprivileged: Served | null = null;
   const NOBODY = 65534;
 
   beforeAll(async () => {
-    const config = mkdtempSync(join(tmpdir(), 'idlewatch-e2e-nobody-'));
-    mkdirSync(join(config, 'idlewatch'));
-    writeFileSync(join(config, 'idlewatch/preferences.json'), JSON.stringify({ pollIntervalMs: 1000, rules: [] }));
-    for (const path of [config, join(config, 'idlewatch'), join(config, 'idlewatch/preferences.json')]) chownSync(path, NOBODY, NOBODY);
-    const cli = new URL('../../main/cli/idlewatch.mjs', import.meta.url).pathname;
-    const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, cli, 'serve', '--port', '0'], {
-      env: { ...process.env, XDG_CONFIG_HOME: config, HOME: config },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve as nobody printed no URL: ${output}`)), 30_000);
-      const onData = (d: Buffer) => {
-        output += d.toString();
-        const match = /serving on (http:\/\/\S+)/.exec(output);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`serve as nobody exited (${code}): ${output}`)));
-    });
-    unprivileged = { url, process: child };
+    unprivileged = await serve({ pollIntervalMs: 1000, asUid: NOBODY });
   });
 
-  afterAll(() => {
-    unprivileged?.process.kill('SIGKILL');
+  afterAll(async () => {
+    await unprivileged?.stop();
   });
 
   it('shows only this namespace, the selector disabled with the reason beside it', async () => {
