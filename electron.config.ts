@@ -15,14 +15,13 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       // ES modules (package.json "type": "module", Electron ≥ 28): out/main/index.js, the
-      // Electron main process, and out/main/cli.js, the `idlewatch` command, which
-      // main/cli/idlewatch.mjs imports at that fixed path: the CLI runs as root, so it runs
-      // built code, never a compilation cached in $TMPDIR (DESIGN.md, Security model).
+      // Electron main process. The `idlewatch` command is built apart, self-contained, to out/cli/
+      // (build/cli.config.ts), because a package ships it outside app.asar for a plain Node.
       // Runtime dependencies (zod, ipaddr.js, …) stay in node_modules, which electron-builder
-      // packages from "dependencies"; electron and node: built-ins are always external.
+      // packs into app.asar from "dependencies"; electron and node: built-ins are always external.
       externalizeDeps: true,
       rolldownOptions: {
-        input: { index: resolve(root, 'main/electron/main.ts'), cli: resolve(root, 'main/cli/main.ts') },
+        input: { index: resolve(root, 'main/electron/main.ts') },
         // Shared and lazily imported chunks sit beside the entries, not in a chunks/ folder:
         // modules find the build's layout (out/bin, out/renderer) from their import.meta.url.
         output: { chunkFileNames: '[name]-[hash].js' },

@@ -56,8 +56,8 @@ function newest(path) {
 /** What each build output is made from; an output older than any of its inputs is stale. */
 const BUILD = [
   {
-    outputs: ['out/main/index.js', 'out/main/cli.js', 'out/preload/index.cjs', 'out/renderer/index.html'],
-    inputs: ['main', 'shared', 'renderer', 'electron.config.ts', 'package.json', 'package-lock.json', 'tsconfig.json'],
+    outputs: ['out/main/index.js', 'out/cli/cli.mjs', 'out/preload/index.cjs', 'out/renderer/index.html'],
+    inputs: ['main', 'shared', 'renderer', 'electron.config.ts', 'build/cli.config.ts', 'package.json', 'package-lock.json', 'tsconfig.json'],
   },
   // The native helpers are rebuilt only when their own sources change (build/compile-sockdiag.mjs).
   { outputs: ['out/bin/idlewatch-sockdiag'], inputs: ['main/platform/linux/sockdiag', 'build/compile-sockdiag.mjs'] },

@@ -8,12 +8,13 @@ import { createPlatformAdapter } from '../platform/index';
 import { isLoopback, startServer } from '../serve/server';
 
 /**
- * The built renderer of this checkout (npm run build): beside out/main when this module runs
- * bundled there (out/main/cli.js), under out/ when it runs from its source in main/cli/.
+ * The built renderer (npm run build): beside out/cli when this module runs bundled there
+ * (out/cli/cli.mjs, in a checkout or unpacked in a package), under out/ when it runs from its
+ * source in main/cli/.
  */
 export function rendererDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const bundled = basename(here) === 'main' && basename(dirname(here)) === 'out';
+  const bundled = basename(here) === 'cli' && basename(dirname(here)) === 'out';
   return join(here, bundled ? '../renderer' : '../../out/renderer');
 }
 

@@ -25,7 +25,7 @@ import { kibToMb, median } from './stats';
 const THIS_FILE = fileURLToPath(import.meta.url);
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const LAUNCHER = fileURLToPath(new URL('../../main/cli/idlewatch.mjs', import.meta.url));
-const BUILT_CLI = fileURLToPath(new URL('../../out/main/cli.js', import.meta.url));
+const BUILT_CLI = fileURLToPath(new URL('../../out/cli/cli.mjs', import.meta.url));
 const HELPER = fileURLToPath(new URL('../../out/bin/idlewatch-sockdiag', import.meta.url));
 const FORMATS = ['csv', 'html'] as const;
 type Format = (typeof FORMATS)[number];

@@ -7,7 +7,7 @@
 //   npm run bench:startup                      # 1000 sockets, 21 rounds
 //   npm run bench:startup -- --sockets 10000 --rounds 11
 //
-// The CLI is the built one (out/main/cli.js through main/cli/idlewatch.mjs), as installed. One
+// The CLI is the built one (out/cli/cli.mjs through main/cli/idlewatch.mjs), as installed. One
 // more row prices systeminformation's osInfo() (it runs synchronous shell commands: hostname -f,
 // cat /etc/*-release, dmesg, ip link …): a fresh Node loading the module and calling it once.
 // An extra, untimed run says which CommonJS packages the CLI loads, to show whether that cost
@@ -25,7 +25,7 @@ import { median } from './stats';
 const THIS_FILE = fileURLToPath(import.meta.url);
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const LAUNCHER = fileURLToPath(new URL('../../main/cli/idlewatch.mjs', import.meta.url));
-const BUILT_CLI = fileURLToPath(new URL('../../out/main/cli.js', import.meta.url));
+const BUILT_CLI = fileURLToPath(new URL('../../out/cli/cli.mjs', import.meta.url));
 const PACKAGES_PROBE = fileURLToPath(new URL('./startup-packages-probe.mjs', import.meta.url));
 const WARMUP_ROUNDS = 2;
 const TARGET_OVER_NODE_MS = 100;

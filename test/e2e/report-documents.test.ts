@@ -74,7 +74,7 @@ async function hostileChild(name: string, port: number): Promise<void> {
 
 beforeAll(async () => {
   assertThrowawayPersistence();
-  for (const built of ['../../out/main/cli.js', '../../out/bin/idlewatch-keepalive', '../../out/bin/idlewatch-sockdiag']) {
+  for (const built of ['../../out/cli/cli.mjs', '../../out/bin/idlewatch-keepalive', '../../out/bin/idlewatch-sockdiag']) {
     if (!existsSync(fileURLToPath(new URL(built, import.meta.url)))) throw new Error(`${built.slice(6)} is missing: run \`npm run build\` first (npm test does).`);
   }
   work = mkdtempSync(join(tmpdir(), 'idlewatch-report-e2e-'));

@@ -17,7 +17,7 @@ import { assertThrowawayNamespace, readSysctl, setKeepaliveSysctls } from './lab
  * own settings. Nothing here writes a sysctl outside the namespaces this test made.
  */
 
-// The command as installed: the launcher, which runs the build's out/main/cli.js.
+// The command as installed: the launcher, which runs the build's out/cli/cli.mjs.
 const cli = fileURLToPath(new URL('../../main/cli/idlewatch.mjs', import.meta.url));
 const idlewatch = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 28 });
 const json = (...args: string[]) => {
@@ -43,8 +43,8 @@ const startHolder = (command: string[], settings: LinuxSettings, connections: nu
 
 beforeAll(async () => {
   assertThrowawayNamespace();
-  if (!existsSync(fileURLToPath(new URL('../../out/main/cli.js', import.meta.url)))) {
-    throw new Error('out/main/cli.js is missing: run `npm run build` first (npm test does).');
+  if (!existsSync(fileURLToPath(new URL('../../out/cli/cli.mjs', import.meta.url)))) {
+    throw new Error('out/cli/cli.mjs is missing: run `npm run build` first (npm test does).');
   }
   setKeepaliveSysctls(OWN);
   ownId = String(statSync('/proc/self/ns/net').ino);

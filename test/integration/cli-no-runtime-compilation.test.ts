@@ -157,8 +157,8 @@ function sharedTmpAndMarker(): { tmp: string; marker: string } {
 
 beforeAll(() => {
   if (process.getuid?.() !== 0) throw new Error('these tests play root against the user nobody: run them as root (npm test does).');
-  if (!process.env.IDLEWATCH_CLI_UNDER_TEST && !existsSync(join(repo, 'out/main/cli.js'))) {
-    throw new Error('out/main/cli.js is missing: run `npm run build` first (npm test does).');
+  if (!process.env.IDLEWATCH_CLI_UNDER_TEST && !existsSync(join(repo, 'out/cli/cli.mjs'))) {
+    throw new Error('out/cli/cli.mjs is missing: run `npm run build` first (npm test does).');
   }
 });
 
@@ -221,9 +221,9 @@ describe('idlewatch runs no helper another user can plant beside its checkout', 
     const checkout = join(shared, 'idlewatch');
     mkdirSync(join(checkout, 'main/cli'), { recursive: true });
     copyFileSync(join(repo, 'main/cli/idlewatch.mjs'), join(checkout, 'main/cli/idlewatch.mjs'));
-    cpSync(join(repo, 'out/main'), join(checkout, 'out/main'), { recursive: true });
+    cpSync(join(repo, 'out/cli'), join(checkout, 'out/cli'), { recursive: true });
     cpSync(join(repo, 'out/bin'), join(checkout, 'out/bin'), { recursive: true });
-    symlinkSync(join(repo, 'node_modules'), join(checkout, 'node_modules'));
+    // No node_modules: the built CLI carries its dependencies (build/cli.config.ts), as a package ships it.
     chmodSync(checkout, 0o755);
 
     const marker = join(tempDir('idlewatch-marker-'), 'ran-as-root');

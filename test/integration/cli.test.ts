@@ -6,15 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertThrowawayNamespace, openPair, setKeepaliveSysctls, type Pair } from './lab';
 
-// The command as installed: the launcher, which runs the build's out/main/cli.js.
+// The command as installed: the launcher, which runs the build's out/cli/cli.mjs.
 const cli = fileURLToPath(new URL('../../main/cli/idlewatch.mjs', import.meta.url));
 const idlewatch = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 30_000 });
 let p: Pair;
 
 beforeAll(async () => {
   assertThrowawayNamespace();
-  if (!existsSync(fileURLToPath(new URL('../../out/main/cli.js', import.meta.url)))) {
-    throw new Error('out/main/cli.js is missing: run `npm run build` first (npm test does).');
+  if (!existsSync(fileURLToPath(new URL('../../out/cli/cli.mjs', import.meta.url)))) {
+    throw new Error('out/cli/cli.mjs is missing: run `npm run build` first (npm test does).');
   }
   setKeepaliveSysctls({ timeSec: 600, intervalSec: 60, probes: 5 });
   p = await openPair();

@@ -116,7 +116,7 @@ function clearPersistence(): void {
 beforeAll(async () => {
   assertThrowawayPersistence();
   if (process.getuid?.() !== 0) throw new Error('namespace apply tests run as root (npm test does that)');
-  for (const built of ['../../out/main/cli.js', '../../out/bin/idlewatch-keepalive']) {
+  for (const built of ['../../out/cli/cli.mjs', '../../out/bin/idlewatch-keepalive']) {
     if (!existsSync(fileURLToPath(new URL(built, import.meta.url)))) throw new Error(`${built.slice(6)} is missing: run \`npm run build\` first (npm test does).`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'idlewatch-namespace-apply-'));

@@ -38,7 +38,7 @@ function reset(): void {
 
 beforeAll(() => {
   assertThrowawayPersistence();
-  for (const built of ['../../out/main/cli.js', '../../out/bin/idlewatch-keepalive']) {
+  for (const built of ['../../out/cli/cli.mjs', '../../out/bin/idlewatch-keepalive']) {
     if (!existsSync(fileURLToPath(new URL(built, import.meta.url)))) throw new Error(`${built.slice(6)} is missing: run \`npm run build\` first (npm test does).`);
   }
   found = inForce();

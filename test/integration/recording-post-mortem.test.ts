@@ -185,8 +185,8 @@ describe('idlewatch record', () => {
   let pair: Pair;
 
   beforeAll(async () => {
-    if (!existsSync(fileURLToPath(new URL('../../out/main/cli.js', import.meta.url)))) {
-      throw new Error('out/main/cli.js is missing: run `npm run build` first (npm test does).');
+    if (!existsSync(fileURLToPath(new URL('../../out/cli/cli.mjs', import.meta.url)))) {
+      throw new Error('out/cli/cli.mjs is missing: run `npm run build` first (npm test does).');
     }
     pair = await openPair();
   });

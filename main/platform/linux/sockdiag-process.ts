@@ -1,7 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LinuxSettings } from '../../../shared/model';
 import { assertSafeToRunAsRoot } from '../run-as-root';
@@ -17,17 +17,24 @@ const REQUEST_TIMEOUT_MS = 60_000;
 /**
  * Where the compiled helper lives, for code in `moduleDir`: run from the sources (the CLI
  * through tsx, the tests), this file is main/platform/linux/ of a checkout and the helper is
- * that checkout's out/bin/; bundled into out/main/ (or a chunk folder below it), the helper is
- * the build's out/bin/. One fixed place, never looked for elsewhere (a path that climbs out of
+ * that checkout's out/bin/; bundled into out/main/ or out/cli/ (or a chunk folder below), the
+ * helper is the build's out/bin/. In a package the desktop app's code sits in app.asar, which
+ * Electron can read but never execute from: the helpers are unpacked to app.asar.unpacked/ beside
+ * it (electron-builder.config.mjs, asarUnpack), so that is where they are run. One fixed place, never looked for elsewhere (a path that climbs out of
  * the build could reach a directory another user can write), and never taken from an
  * environment variable: the helper runs as root (DESIGN.md, Security model).
  */
 export function sockdiagBinaryBeside(moduleDir: string): string {
   if (moduleDir.endsWith(join('main', 'platform', 'linux'))) return join(moduleDir, '../../../out/bin/idlewatch-sockdiag');
   for (let dir = moduleDir, up = 0; up < 3 && dirname(dir) !== dir; up++, dir = dirname(dir)) {
-    if (basename(dir) === 'out') return join(dir, 'bin/idlewatch-sockdiag');
+    if (basename(dir) === 'out') return outsideAsar(join(dir, 'bin/idlewatch-sockdiag'));
   }
-  return join(moduleDir, '../bin/idlewatch-sockdiag');
+  return outsideAsar(join(moduleDir, '../bin/idlewatch-sockdiag'));
+}
+
+/** A path inside a packed `app.asar`, moved to the `app.asar.unpacked` folder beside it. */
+function outsideAsar(path: string): string {
+  return path.split(sep).map((part) => (part === 'app.asar' ? 'app.asar.unpacked' : part)).join(sep);
 }
 
 /** The helper for this code; tests that need another one pass it to the SockdiagProcess constructor. */

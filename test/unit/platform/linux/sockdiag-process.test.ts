@@ -252,6 +252,10 @@ describe('finding the helper', () => {
     ['the sources of a checkout', '/srv/shared/idlewatch/main/platform/linux', '/srv/shared/idlewatch/out/bin/idlewatch-sockdiag'],
     ['a build bundled into out/main', '/srv/shared/idlewatch/out/main', '/srv/shared/idlewatch/out/bin/idlewatch-sockdiag'],
     ['a chunk of that bundle', '/srv/shared/idlewatch/out/main/chunks', '/srv/shared/idlewatch/out/bin/idlewatch-sockdiag'],
+    ['the CLI bundled into out/cli', '/srv/shared/idlewatch/out/cli', '/srv/shared/idlewatch/out/bin/idlewatch-sockdiag'],
+    // Electron reads inside app.asar but cannot execute from it: the helpers are unpacked beside it.
+    ['the desktop app packed into app.asar', '/opt/Idlewatch/resources/app.asar/out/main', '/opt/Idlewatch/resources/app.asar.unpacked/out/bin/idlewatch-sockdiag'],
+    ['the CLI unpacked beside app.asar', '/opt/Idlewatch/resources/app.asar.unpacked/out/cli', '/opt/Idlewatch/resources/app.asar.unpacked/out/bin/idlewatch-sockdiag'],
   ])('looks in one place only, inside the build, for code in %s', (_, moduleDir, helper) => {
     expect(sockdiagBinaryBeside(moduleDir)).toBe(helper);
   });
