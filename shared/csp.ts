@@ -1,9 +1,11 @@
 /**
  * The renderer's Content-Security-Policy, once (Electron security checklist #7 "Define a
- * Content Security Policy"). The Electron session sets it as a header on every response
+ * Content Security Policy"). The desktop app's app:// handler sends it with every file
+ * (main/electron/app-protocol.ts) and the Electron session sets it on every other response
  * (main/electron/security.ts), browser mode sends it with every file (main/serve/), and the
- * build writes it into index.html as a <meta> tag (build/csp-plugin.ts), because Electron
- * documents the header route as unreliable for file:// pages (electron/electron#14768).
+ * build writes it into index.html as a <meta> tag (build/csp-plugin.ts), so the page carries its
+ * policy whatever serves it — a header hook that misses a response (as Electron's did for
+ * file:// pages, electron/electron#14768) leaves the page no less protected.
  *
  * Inline styles are allowed because Svelte and Vite inject <style> elements; scripts are not.
  */

@@ -8,6 +8,7 @@ import { preferencesFile } from '../core/preferences-file';
 import { createIdlewatchService } from '../core/service';
 import { createPlatformAdapter } from '../platform/index';
 import { createDispatcher, DESKTOP_POLICY } from '../core/dispatcher';
+import { handleAppProtocol, registerAppScheme } from './app-protocol';
 import { registerIpc } from './ipc';
 import { installAppMenu } from './menu';
 import { createElectronPdfPrinter } from './pdf-printer';
@@ -23,6 +24,8 @@ export interface DesktopAppOptions {
 
 export function startDesktopApp({ outDir }: DesktopAppOptions): void {
   applyProcessRules();
+  // app:// must be privileged before 'ready' (Electron refuses it later); served after it, below.
+  registerAppScheme();
 
   // A second launch hands over to the first ('second-instance' below) instead of polling the
   // kernel twice and racing on the preference and window-state files.
@@ -31,8 +34,9 @@ export function startDesktopApp({ outDir }: DesktopAppOptions): void {
     return;
   }
 
+  const rendererDir = join(outDir, 'renderer');
   const location = resolveRendererLocation({
-    rendererFile: join(outDir, 'renderer', 'index.html'),
+    rendererDir,
     isPackaged: app.isPackaged,
     // Set by `electron-vite dev`; ignored in a packaged app (renderer-location.ts).
     devServerUrl: process.env.ELECTRON_RENDERER_URL,
@@ -56,6 +60,10 @@ export function startDesktopApp({ outDir }: DesktopAppOptions): void {
     .whenReady()
     .then(async () => {
       applySessionRules(session.defaultSession);
+      // Before any window exists, so the page's first request finds it. Also served while the dev
+      // server is in use: harmless (it only reads out/renderer), and the scheme is never left
+      // privileged but unanswered.
+      handleAppProtocol(session.defaultSession.protocol, rendererDir);
       installAppMenu({ development: !app.isPackaged, version: app.getVersion(), getWindow });
 
       const userData = app.getPath('userData');

@@ -47,8 +47,9 @@ export function createMainWindow({ preloadPath, location, statePath }: MainWindo
     window.show();
   });
 
-  const loading = location.kind === 'file' ? window.loadFile(location.path) : window.loadURL(location.url.href);
-  loading.catch((error: unknown) => {
+  // Both kinds are URLs: the built page is app://idlewatch/index.html (app-protocol.ts), never a
+  // file: URL (checklist #18 "Avoid usage of the file:// protocol").
+  window.loadURL(location.url.href).catch((error: unknown) => {
     // A page that fails to load may never become ready-to-show; an empty window beats an invisible app.
     console.error(`Idlewatch could not load ${location.url.href}: ${(error as Error).message ?? String(error)}`);
     if (!window.isDestroyed()) window.show();

@@ -5,9 +5,16 @@ import { startDesktopApp } from '../../../main/electron/desktop-app';
 import { createIdlewatchService } from '../../../main/core/service';
 import { preferencesFile } from '../../../main/core/preferences-file';
 import { createPlatformAdapter } from '../../../main/platform/index';
-import { app, APP_FILE, dialog, FakeBrowserWindow, ipcMain, Menu, OUT_DIR, resetFakes, session } from './fake-electron';
+import { handleAppProtocol } from '../../../main/electron/app-protocol';
+import { app, APP_URL, dialog, FakeBrowserWindow, ipcMain, Menu, OUT_DIR, protocol, RENDERER_DIR, resetFakes, session } from './fake-electron';
 
 vi.mock('electron', async () => await import('./fake-electron'));
+// The real module, with handleAppProtocol watched: which folder it serves is what matters here
+// (app-protocol.test.ts tests the serving itself).
+vi.mock('../../../main/electron/app-protocol', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../main/electron/app-protocol')>();
+  return { ...real, handleAppProtocol: vi.fn(real.handleAppProtocol) };
+});
 
 const adapter = { platform: 'linux', close: vi.fn() };
 const service = { api: {}, subscribe: vi.fn(() => () => undefined), close: vi.fn(async () => undefined) };
@@ -40,6 +47,32 @@ describe('starting the desktop app', () => {
     expect(app.enableSandbox.mock.invocationCallOrder[0]).toBeLessThan(app.whenReady.mock.invocationCallOrder[0]!);
   });
 
+  it('makes app:// a standard, secure scheme before the app is ready (checklist #18)', () => {
+    startDesktopApp({ outDir: OUT_DIR });
+    expect(protocol.registerSchemesAsPrivileged).toHaveBeenCalledExactlyOnceWith([
+      { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+    ]);
+    expect(protocol.registerSchemesAsPrivileged.mock.invocationCallOrder[0]).toBeLessThan(app.whenReady.mock.invocationCallOrder[0]!);
+  });
+
+  it('serves app:// from out/renderer on the default session before the window loads it', async () => {
+    const window = await started();
+    const sessionProtocol = session.defaultSession.protocol;
+    expect(handleAppProtocol).toHaveBeenCalledExactlyOnceWith(sessionProtocol, RENDERER_DIR);
+    expect(sessionProtocol.handle).toHaveBeenCalledExactlyOnceWith('app', expect.any(Function));
+    expect(sessionProtocol.handle.mock.invocationCallOrder[0]).toBeLessThan(window.loadURL.mock.invocationCallOrder[0]!);
+  });
+
+  it('the app:// handler it installs answers for the build folder only', async () => {
+    await started();
+    const handler = session.defaultSession.protocol.handlers.get('app')!;
+    // The fake build folder does not exist: the page is simply not found, and nothing leaks.
+    const missing = await handler(new Request('app://idlewatch/index.html'));
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).not.toContain(OUT_DIR);
+    expect((await handler(new Request('app://evil/index.html'))).status).toBe(404);
+  });
+
   it('a second instance quits without opening anything', async () => {
     app.requestSingleInstanceLock.mockImplementation(() => false);
     startDesktopApp({ outDir: OUT_DIR });
@@ -69,7 +102,7 @@ describe('starting the desktop app', () => {
   it('serves every API method, and the desktop’s save, over IPC before the window exists', async () => {
     const window = await started();
     expect([...ipcMain.handlers.keys()].sort()).toEqual([...METHOD_NAMES.map(callChannel), DESKTOP_CHANNELS.saveFile].sort());
-    expect(ipcMain.handle.mock.invocationCallOrder.at(-1)).toBeLessThan(window.loadFile.mock.invocationCallOrder[0]!);
+    expect(ipcMain.handle.mock.invocationCallOrder.at(-1)).toBeLessThan(window.loadURL.mock.invocationCallOrder[0]!);
   });
 
   it('installs the CSP and permission rules on the session before the window is created', async () => {
@@ -77,19 +110,22 @@ describe('starting the desktop app', () => {
     const { webRequest, setPermissionRequestHandler } = session.defaultSession;
     expect(webRequest.onHeadersReceived).toHaveBeenCalledOnce();
     expect(setPermissionRequestHandler).toHaveBeenCalledOnce();
-    expect(webRequest.onHeadersReceived.mock.invocationCallOrder[0]).toBeLessThan(window.loadFile.mock.invocationCallOrder[0]!);
+    expect(webRequest.onHeadersReceived.mock.invocationCallOrder[0]).toBeLessThan(window.loadURL.mock.invocationCallOrder[0]!);
   });
 
   it('the window’s contents get the navigation and window-open rules', async () => {
     const window = await started();
     expect(window.webContents.navigate('will-navigate', 'https://example.com/')).toBe(true);
+    expect(window.webContents.navigate('will-navigate', 'app://idlewatch/favicon.svg')).toBe(true);
+    expect(window.webContents.navigate('will-navigate', `${APP_URL}#/rules`)).toBe(false);
     expect(window.webContents.windowOpenHandler!({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
   });
 
-  it('opens the built renderer with the built CommonJS preload in a packaged app', async () => {
+  it('opens the built renderer over app:// with the built CommonJS preload in a packaged app', async () => {
     process.env.ELECTRON_RENDERER_URL = 'http://localhost:5173';
     const window = await started();
-    expect(window.loadFile).toHaveBeenCalledExactlyOnceWith(APP_FILE);
+    expect(window.loadURL).toHaveBeenCalledExactlyOnceWith(APP_URL);
+    expect(window.loadFile).not.toHaveBeenCalled();
     expect(window.options.webPreferences).toMatchObject({ preload: `${OUT_DIR}/preload/index.cjs` });
   });
 

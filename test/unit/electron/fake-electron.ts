@@ -6,13 +6,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { tmpdir } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { vi } from 'vitest';
 
-/** Where the fake build lives; the app's page is out/renderer/index.html under it. */
+/** Where the fake build lives; the app's page is out/renderer/index.html under it, served as APP_URL. */
 export const OUT_DIR = '/opt/idlewatch/out';
-export const APP_FILE = `${OUT_DIR}/renderer/index.html`;
-export const APP_URL = pathToFileURL(APP_FILE).href;
+export const RENDERER_DIR = `${OUT_DIR}/renderer`;
+/** Spelled out rather than imported, so a change to the app's address fails the tests that use it. */
+export const APP_URL = 'app://idlewatch/index.html';
 
 let nextFrameToken = 1;
 let nextContentsId = 1;
@@ -145,14 +145,41 @@ type HeadersListener = (
   callback: (response: { responseHeaders?: Record<string, string[]> }) => void,
 ) => void;
 
+type ProtocolHandler = (request: Request) => Response | Promise<Response>;
+
+/** A Protocol (a session's, or the module's for the default session) with its handlers. */
+export function fakeProtocol() {
+  const handlers = new Map<string, ProtocolHandler>();
+  const protocol = {
+    handlers,
+    handle: vi.fn((scheme: string, handler: ProtocolHandler) => {
+      // Electron refuses a second handler for one scheme; so does the fake.
+      if (handlers.has(scheme)) throw new Error(`Failed to register protocol: ${scheme}`);
+      handlers.set(scheme, handler);
+    }),
+    unhandle: vi.fn((scheme: string) => {
+      handlers.delete(scheme);
+    }),
+  };
+  return protocol;
+}
+
 export function fakeSession() {
   return {
     webRequest: { onHeadersReceived: vi.fn((_listener: HeadersListener) => undefined) },
     setPermissionRequestHandler: vi.fn(),
     setPermissionCheckHandler: vi.fn(),
+    protocol: fakeProtocol(),
   };
 }
 export const session = { defaultSession: fakeSession() };
+
+type CustomScheme = { scheme: string; privileges?: Record<string, boolean> };
+/** The `protocol` module: scheme privileges (before ready), and handlers of the default session. */
+export const protocol = {
+  registerSchemesAsPrivileged: vi.fn((_schemes: CustomScheme[]) => undefined),
+  ...fakeProtocol(),
+};
 
 class FakeApp extends EventEmitter {
   isPackaged = true;
@@ -207,4 +234,5 @@ export function resetFakes(): void {
   app.requestSingleInstanceLock.mockImplementation(() => true);
   nativeTheme.shouldUseDarkColors = false;
   session.defaultSession = fakeSession();
+  protocol.handlers.clear();
 }

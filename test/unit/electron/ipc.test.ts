@@ -26,7 +26,8 @@ import { PRESETS } from '../../../shared/profiles';
 import type { IdleRule } from '../../../shared/rules';
 import { registerIpc } from '../../../main/electron/ipc';
 import { createDispatcher, DESKTOP_POLICY } from '../../../main/core/dispatcher';
-import { APP_URL, FakeBrowserWindow, FakeFrame, FakeWebContents, ipcMain, resetFakes } from './fake-electron';
+import { isRendererUrl, resolveRendererLocation } from '../../../main/electron/renderer-location';
+import { APP_URL, FakeBrowserWindow, FakeFrame, FakeWebContents, ipcMain, RENDERER_DIR, resetFakes } from './fake-electron';
 import { historyEntry } from '../../fixtures/profiles';
 
 vi.mock('electron', async () => await import('./fake-electron'));
@@ -121,7 +122,8 @@ beforeEach(() => {
     dispatch: createDispatcher(service.api, DESKTOP_POLICY),
     subscribe: service.subscribe,
     getWindow: () => window as unknown as BrowserWindow | null,
-    isAppUrl: (url) => url.split(/[?#]/)[0] === APP_URL,
+    // The app's real rule for the built page (renderer-location.ts), as desktop-app.ts passes it.
+    isAppUrl: (url) => isRendererUrl(resolveRendererLocation({ rendererDir: RENDERER_DIR, isPackaged: true }), url),
   });
 });
 
@@ -216,6 +218,18 @@ describe('IPC sender check', () => {
       window!.webContents.mainFrame.url = 'file:///tmp/evil.html';
       return fromApp();
     }],
+    ['the window showing the built page as a file: URL', () => {
+      window!.webContents.mainFrame.url = 'file:///opt/idlewatch/out/renderer/index.html';
+      return fromApp();
+    }],
+    ['the window showing another document of the app’s scheme', () => {
+      window!.webContents.mainFrame.url = 'app://idlewatch/favicon.svg';
+      return fromApp();
+    }],
+    ['the window showing the app’s scheme on another host', () => {
+      window!.webContents.mainFrame.url = 'app://evil/index.html';
+      return fromApp();
+    }],
     ['a frame that is already gone', () => ({ contents: window!.webContents, frame: null })],
   ];
 
@@ -236,6 +250,11 @@ describe('IPC sender check', () => {
       ok: false,
       error: { code: 'forbidden' },
     });
+  });
+
+  it.each([`${APP_URL}#/rules`, `${APP_URL}?tab=1`, 'app://idlewatch/'])('the app’s page at %s may still call', async (url) => {
+    window!.webContents.mainFrame.url = url;
+    await expect(call('getPollState')).resolves.toMatchObject({ ok: true });
   });
 
   it('calls are refused once the window is closed', async () => {

@@ -10,13 +10,16 @@ import {
   printWindowPreferences,
   secureWebPreferences,
 } from '../../../main/electron/security';
-import { APP_URL, app, FakeWebContents, fakeSession, resetFakes, shell } from './fake-electron';
+import { isRendererUrl, resolveRendererLocation } from '../../../main/electron/renderer-location';
+import { APP_URL, app, FakeWebContents, fakeSession, RENDERER_DIR, resetFakes, shell } from './fake-electron';
 
 vi.mock('electron', async () => await import('./fake-electron'));
 
 beforeEach(resetFakes);
 
-const isAppUrl = (url: string) => url.split('#')[0] === APP_URL;
+// The app's real rule for the built page (renderer-location.ts), so these tests pin what the window may show.
+const location = resolveRendererLocation({ rendererDir: RENDERER_DIR, isPackaged: true });
+const isAppUrl = (url: string) => isRendererUrl(location, url);
 
 describe('secure webPreferences', () => {
   it('isolate, sandbox and strip Node from the renderer, with nothing loosened', () => {
@@ -107,7 +110,18 @@ describe('web contents rules', () => {
     return contents;
   }
 
-  it.each(['https://example.com/', 'http://127.0.0.1:8080/', 'file:///etc/passwd', 'javascript:alert(1)', 'data:text/html,hi'])(
+  it.each([
+    'https://example.com/',
+    'http://127.0.0.1:8080/',
+    'file:///etc/passwd',
+    'file:///opt/idlewatch/out/renderer/index.html',
+    'javascript:alert(1)',
+    'data:text/html,hi',
+    // Other documents of the app's own scheme, or another host of it: not the page (checklist #18).
+    'app://idlewatch/favicon.svg',
+    'app://idlewatch/assets/index.js',
+    'app://evil/index.html',
+  ])(
     'navigating or redirecting the window to %s is prevented',
     (url) => {
       const contents = guarded();
@@ -120,6 +134,8 @@ describe('web contents rules', () => {
     const contents = guarded();
     expect(contents.navigate('will-navigate', APP_URL)).toBe(false);
     expect(contents.navigate('will-navigate', `${APP_URL}#/connections`)).toBe(false);
+    expect(contents.navigate('will-navigate', 'app://idlewatch/')).toBe(false);
+    expect(contents.navigate('will-redirect', `${APP_URL}?x=1`)).toBe(false);
   });
 
   it('window.open is always denied; only https links go to the OS browser', () => {

@@ -5,12 +5,12 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveRendererLocation } from '../../../main/electron/renderer-location';
 import { secureWebPreferences } from '../../../main/electron/security';
 import { BACKGROUND_COLOR, createMainWindow, MIN_SIZE } from '../../../main/electron/window';
-import { APP_FILE, FakeBrowserWindow, nativeTheme, OUT_DIR, resetFakes, screen } from './fake-electron';
+import { APP_URL, FakeBrowserWindow, nativeTheme, OUT_DIR, RENDERER_DIR, resetFakes, screen } from './fake-electron';
 
 vi.mock('electron', async () => await import('./fake-electron'));
 
 const preloadPath = `${OUT_DIR}/preload/index.cjs`;
-const fileLocation = resolveRendererLocation({ rendererFile: APP_FILE, isPackaged: true });
+const appLocation = resolveRendererLocation({ rendererDir: RENDERER_DIR, isPackaged: true });
 let statePath: string;
 
 beforeEach(() => {
@@ -18,7 +18,7 @@ beforeEach(() => {
   statePath = join(mkdtempSync(join(tmpdir(), 'idlewatch-window-')), 'window-state.json');
 });
 
-function open(location = fileLocation) {
+function open(location = appLocation) {
   createMainWindow({ preloadPath, location, statePath });
   expect(FakeBrowserWindow.instances).toHaveLength(1);
   return FakeBrowserWindow.instances[0]!;
@@ -55,14 +55,14 @@ describe('the main window', () => {
     expect(window.show).toHaveBeenCalledOnce();
   });
 
-  it('loads the built renderer file in production', () => {
+  it('loads the built renderer over app:// in production, never as a file: URL (checklist #18)', () => {
     const window = open();
-    expect(window.loadFile).toHaveBeenCalledExactlyOnceWith(APP_FILE);
-    expect(window.loadURL).not.toHaveBeenCalled();
+    expect(window.loadURL).toHaveBeenCalledExactlyOnceWith(APP_URL);
+    expect(window.loadFile).not.toHaveBeenCalled();
   });
 
   it('loads the dev server URL while developing', () => {
-    const window = open(resolveRendererLocation({ rendererFile: APP_FILE, isPackaged: false, devServerUrl: 'http://localhost:5173' }));
+    const window = open(resolveRendererLocation({ rendererDir: RENDERER_DIR, isPackaged: false, devServerUrl: 'http://localhost:5173' }));
     expect(window.loadURL).toHaveBeenCalledExactlyOnceWith('http://localhost:5173/');
     expect(window.loadFile).not.toHaveBeenCalled();
   });
