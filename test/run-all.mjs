@@ -62,6 +62,8 @@ const BUILD = [
   // The native helpers are rebuilt only when their own sources change (build/compile-sockdiag.mjs).
   { outputs: ['out/bin/idlewatch-sockdiag'], inputs: ['main/platform/linux/sockdiag', 'build/compile-sockdiag.mjs'] },
   { outputs: ['out/bin/idlewatch-keepalive'], inputs: ['main/platform/linux/keepalive-helper', 'build/compile-sockdiag.mjs'] },
+  // The installers' icons (the packaging test packs them).
+  { outputs: ['out/icons/256x256.png', 'out/icons/icon.ico', 'out/icons/icon.icns'], inputs: ['build/icon.svg', 'build/icons.mjs'] },
 ];
 
 function whyRebuild() {

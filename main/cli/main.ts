@@ -1,3 +1,4 @@
+import { ABOUT, aboutLines } from '../../shared/about';
 import { byIdleDescending, filterConnections } from '../../shared/connection-filter';
 import type { Snapshot } from '../../shared/model';
 import type { PlatformAdapter } from '../../shared/platform-adapter';
@@ -8,7 +9,7 @@ import { commandFilter, middleboxRules, parseCommand, USAGE, UsageError, type Sn
 import { snapshotJsonChunks } from './snapshot-json';
 import { formatSnapshotTable } from './snapshot-table';
 
-// Built to out/main/cli.js (electron.config.ts) and run by main/cli/idlewatch.mjs. `serve`,
+// Built to out/cli/cli.mjs (build/cli.config.ts) and run by main/cli/idlewatch.mjs. `serve`,
 // `start`, `report`, `record`, `namespaces` and the profile commands are imported when chosen,
 // and so are --netns and --all-namespaces: a plain `snapshot` should not pay for the HTTP
 // server, ws, the core's schemas, namespace discovery or the report's d3 and CSV writer.
@@ -65,6 +66,10 @@ export async function main(argv: string[]): Promise<number> {
     const cmd = parseCommand(argv);
     if (cmd.command === 'help') {
       await write(USAGE);
+      return 0;
+    }
+    if (cmd.command === 'version') {
+      await write(`${aboutLines(ABOUT)[0]}\n`);
       return 0;
     }
     const say = (line: string) => process.stdout.write(`${line}\n`);

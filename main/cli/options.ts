@@ -92,7 +92,9 @@ export type Command =
   | ReportCommand
   | RecordCommand
   | { command: 'undo' }
-  | { command: 'help' };
+  | { command: 'help' }
+  /** `idlewatch --version`: "Idlewatch 0.1.0". */
+  | { command: 'version' };
 
 /**
  * The contract's REPORT_FORMATS (shared/api/schemas.ts), spelled out here because that module
@@ -124,6 +126,7 @@ Commands:
   report                 A report of the connections as CSV, JSON, HTML or PDF
   record                 Record what the connections do, to report later why they ended
   help                   Show this help
+  --version              Print the name and version
 
 Options for snapshot:
   --json                 One JSON document (schema idlewatch.snapshot/2) instead of a table
@@ -367,6 +370,10 @@ export function commandFilter(cmd: { state: TcpState | undefined; idleMinSec: nu
 export function parseCommand(argv: string[]): Command {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') return { command: 'help' };
+  if (command === '--version') {
+    strictArgs(rest, {});
+    return { command: 'version' };
+  }
   if (command === 'serve' || command === 'start') return parseServe(command, rest);
   if (command === 'namespaces') {
     const values = strictArgs(rest, { json: { type: 'boolean', default: false }, 'middlebox-idle': { type: 'string' } });

@@ -1,9 +1,14 @@
-import { dialog, Menu, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
+import { dialog, Menu, shell, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
+import { ABOUT, aboutLines, type About } from '../../shared/about';
+import { isExternalLinkAllowed } from './security';
 
 export interface MenuOptions {
   /** Reload and developer tools only while developing: a reload drops the page's state. */
   development: boolean;
-  version: string;
+  /** What Help › About tells: Idlewatch's own (shared/about.ts, from package.json) unless given. */
+  about?: About;
+  /** The running app's version (app.getVersion()), shown instead of about.version when given. */
+  version?: string;
   getWindow: () => BrowserWindow | null;
 }
 
@@ -11,7 +16,8 @@ export interface MenuOptions {
  * The application menu. Roles give each item its platform accelerator and behaviour; the one
  * item with our own code is About, a message box (Linux has no native About panel to fill).
  */
-export function appMenuTemplate({ development, version, getWindow }: MenuOptions): MenuItemConstructorOptions[] {
+export function appMenuTemplate({ development, about = ABOUT, version, getWindow }: MenuOptions): MenuItemConstructorOptions[] {
+  const shown = version === undefined ? about : { ...about, version };
   const developmentItems: MenuItemConstructorOptions[] = development
     ? [{ role: 'reload' }, { role: 'forceReload' }, { role: 'toggleDevTools' }, { type: 'separator' }]
     : [];
@@ -31,20 +37,34 @@ export function appMenuTemplate({ development, version, getWindow }: MenuOptions
     { role: 'windowMenu' },
     {
       role: 'help',
-      submenu: [{ label: 'About Idlewatch', click: () => void showAbout(version, getWindow()) }],
+      submenu: [{ label: 'About Idlewatch', click: () => void showAbout(shown, getWindow()) }],
     },
   ];
 }
 
-function showAbout(version: string, window: BrowserWindow | null) {
+/** The About box's buttons: OK first (Enter and Escape both close the box). */
+export const ABOUT_BUTTONS = ['OK', 'Open home page'] as const;
+
+/**
+ * The About box: name and version, what Idlewatch does, its license and home page. "Open home
+ * page" hands the home page to the OS browser only if it is an https URL (security.ts, #15).
+ */
+export async function showAbout(about: About, window: BrowserWindow | null): Promise<void> {
+  const [title = '', ...detail] = aboutLines(about);
   const options = {
     type: 'info' as const,
-    title: 'About Idlewatch',
-    message: `Idlewatch ${version}`,
-    detail: 'Idle TCP connections, and when keepalive or a middlebox will probe and drop them.',
-    buttons: ['OK'],
+    title: `About ${about.productName}`,
+    message: title,
+    detail: detail.join('\n'),
+    buttons: [...ABOUT_BUTTONS],
+    defaultId: 0,
+    cancelId: 0,
+    noLink: true,
   };
-  return window && !window.isDestroyed() ? dialog.showMessageBox(window, options) : dialog.showMessageBox(options);
+  const { response } = window && !window.isDestroyed() ? await dialog.showMessageBox(window, options) : await dialog.showMessageBox(options);
+  if (ABOUT_BUTTONS[response] === 'Open home page' && isExternalLinkAllowed(about.homepage)) {
+    await shell.openExternal(about.homepage).catch(() => undefined);
+  }
 }
 
 export function installAppMenu(options: MenuOptions): void {

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { commandFilter, middleboxRules, parseCommand, REPORT_FORMAT_NAMES, UsageError } from '../../../main/cli/options';
+import { describe, expect, it, vi } from 'vitest';
+import pkg from '../../../package.json';
+import { commandFilter, middleboxRules, parseCommand, REPORT_FORMAT_NAMES, USAGE, UsageError } from '../../../main/cli/options';
+import { ABOUT, aboutLines } from '../../../shared/about';
 import { REPORT_FORMATS } from '../../../shared/api/schemas';
 import { NO_FILTER } from '../../../shared/connection-filter';
 
@@ -240,5 +242,32 @@ describe('idlewatch namespaces options', () => {
   ])('%j is a usage error: %s', (argv, message) => {
     expect(() => parseCommand(argv)).toThrow(UsageError);
     expect(() => parseCommand(argv)).toThrow(message);
+  });
+});
+
+describe('idlewatch --version', () => {
+  it('is its own command', () => {
+    expect(parseCommand(['--version'])).toEqual({ command: 'version' });
+  });
+
+  it('takes nothing after it', () => {
+    expect(() => parseCommand(['--version', 'snapshot'])).toThrow(UsageError);
+    expect(() => parseCommand(['--version', '--json'])).toThrow(/Unknown option '--json'/);
+  });
+
+  it('is in the usage text', () => {
+    expect(USAGE).toMatch(/^ {2}--version {2,}Print the name and version$/m);
+  });
+
+  it('prints the About box\'s first line, "Idlewatch" and the version of package.json, and exits 0', async () => {
+    const { main } = await import('../../../main/cli/main');
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await main(['--version'])).toBe(0);
+      expect(write.mock.calls.map(([text]) => String(text))).toEqual([`${aboutLines(ABOUT)[0]}\n`]);
+      expect(aboutLines(ABOUT)[0]).toBe(`Idlewatch ${pkg.version}`);
+    } finally {
+      write.mockRestore();
+    }
   });
 });
