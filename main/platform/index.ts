@@ -40,3 +40,20 @@ export function missingDisplay(env: NodeJS.ProcessEnv, platform: NodeJS.Platform
   if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) return 'there is no display (DISPLAY and WAYLAND_DISPLAY are unset)';
   return null;
 }
+
+/**
+ * The packaged app's executable, by operating system, relative to the folder the CLI runs from
+ * when a package installed it: `resources/app.asar.unpacked` (electron-builder.config.mjs).
+ * Linux names it `idlewatch-desktop` (`idlewatch` on PATH is this CLI); Windows and macOS use the
+ * product name.
+ */
+const PACKAGED_EXECUTABLE: Partial<Record<NodeJS.Platform, string>> = {
+  linux: '../../idlewatch-desktop',
+  win32: '../../Idlewatch.exe',
+  darwin: '../../MacOS/Idlewatch',
+};
+
+/** This OS's packaged app executable, relative to the CLI's folder in a package (see PACKAGED_EXECUTABLE), or null. */
+export function packagedAppExecutable(platform: NodeJS.Platform = process.platform): string | null {
+  return PACKAGED_EXECUTABLE[platform] ?? null;
+}

@@ -38,6 +38,8 @@ export interface PolkitLabOptions {
   authorize: boolean;
   /** The binary installed at INSTALLED_HELPER (root-owned, 0755); default out/bin/idlewatch-keepalive. */
   helper?: string;
+  /** The action file installed beside the distribution's; default ACTION_FILE (a package's copy in the packaging test). */
+  actionFile?: string;
 }
 
 export interface RunOptions {
@@ -201,7 +203,7 @@ export async function withPolkit<T>(options: PolkitLabOptions, body: (lab: Polki
     // Scratch space that exists only in the lab's namespace.
     execFileSync('nsenter', enter(pid, ['mount', '-t', 'tmpfs', '-o', 'mode=0755', 'idlewatch-polkit-lab', scratch]));
     execFileSync('nsenter', enter(pid, ['sh', '-c', 'cat > "$1"', 'sh', join(scratch, 'rule.js')]), { input: RULE });
-    execFileSync('nsenter', enter(pid, ['sh', '-c', SETUP, 'setup', scratch, helper, ACTION_FILE, options.authorize ? '1' : '0']), {
+    execFileSync('nsenter', enter(pid, ['sh', '-c', SETUP, 'setup', scratch, helper, options.actionFile ?? ACTION_FILE, options.authorize ? '1' : '0']), {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
 

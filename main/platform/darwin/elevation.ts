@@ -13,6 +13,13 @@ import { checkValues, type KeepaliveValues } from '../../../shared/profiles';
 
 /** Where the installer puts the helper: root-owned, not writable by other users. */
 export const HELPER_PATH = '/Library/Application Support/Idlewatch/idlewatch-keepalive.sh';
+/**
+ * The one-time install of the helper from the app a dmg put in /Applications (its copy is in the
+ * app's Resources: build/electron-builder.config.mjs, mac.extraResources): a dmg is dragged into
+ * place and runs no installer, so it cannot put a root-owned file under /Library itself.
+ */
+export const DARWIN_HELPER_INSTALL =
+  `sudo install -d -o root -g wheel -m 0755 '/Library/Application Support/Idlewatch' && sudo install -o root -g wheel -m 0755 /Applications/Idlewatch.app/Contents/Resources/darwin/idlewatch-keepalive.sh '${HELPER_PATH}'`;
 /** The LaunchDaemon that re-applies persisted values at boot (build/darwin/org.idlewatch.keepalive.plist). */
 export const LAUNCH_DAEMON_PATH = '/Library/LaunchDaemons/org.idlewatch.keepalive.plist';
 

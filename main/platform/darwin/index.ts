@@ -25,7 +25,7 @@ import type {
 import type { KeepaliveValues } from '../../../shared/profiles';
 import { darwinProjector } from '../../../shared/projection/darwin/darwin-projector';
 import { commandPath, execFileRunner, type DarwinCommand, type Runner } from './commands';
-import { HELPER_PATH, LAUNCH_DAEMON_PATH, osascriptArgv, toDarwinValues } from './elevation';
+import { DARWIN_HELPER_INSTALL, HELPER_PATH, LAUNCH_DAEMON_PATH, osascriptArgv, toDarwinValues } from './elevation';
 import { IdleEstimator } from './idle-estimator';
 import { parseNetstatDarwin, type NetstatRow } from './netstat';
 import { parsePs, psArgv } from './ps';
@@ -225,7 +225,7 @@ export class DarwinAdapter implements PlatformAdapter {
 
   applyAvailability(): ApplyAvailability {
     if (this.env.IDLEWATCH_PLATFORM === 'darwin') return { available: false, reason: 'The macOS adapter is emulated (IDLEWATCH_PLATFORM=darwin): nothing is applied.' };
-    if (!this.helperInstalled()) return { available: false, reason: `The keepalive helper is not installed at ${HELPER_PATH}.` };
+    if (!this.helperInstalled()) return { available: false, reason: `The keepalive helper is not installed at ${HELPER_PATH}. Install it once: ${DARWIN_HELPER_INSTALL}` };
     return { available: true, reason: null };
   }
 

@@ -243,9 +243,12 @@ export class KeepaliveElevation {
       }
       return { route: { via: 'direct', path } };
     }
-    // pkexec needs the installed path: the polkit action matches it exactly.
+    // pkexec needs the installed path: the polkit action matches it exactly. An AppImage (or a
+    // checkout) cannot put it there: root cannot even read an AppImage's FUSE mount.
     if (!existsSync(this.installed)) {
-      return { refusal: `The elevated helper is not installed at ${this.installed} (with its polkit action), which pkexec needs.` };
+      return {
+        refusal: `The elevated helper is not installed at ${this.installed} (with its polkit action), which pkexec needs: the deb and rpm packages install both; an AppImage or a checkout cannot.`,
+      };
     }
     if (!existsSync(this.pkexec)) return { refusal: `pkexec is not installed (${this.pkexec}; Debian: apt-get install pkexec).` };
     return { route: { via: 'pkexec', path: this.installed, pkexec: this.pkexec } };
