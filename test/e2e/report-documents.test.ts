@@ -174,9 +174,11 @@ describe('idlewatch report on a real snapshot', () => {
     expect(text).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
     expect(await page.locator('figure > svg').count()).toBe(2);
     expect(await page.locator('.card').count()).toBe(6);
-    // The first screen (header, cards, charts) for a ticket, and the whole document.
+    // The first screen (header, cards, charts) for a ticket, and the whole document. Pictures to
+    // look at, not assertions: a full-page capture of a long report once took over 30 s on a
+    // loaded 2-core machine, so it gets longer than playwright's default.
     await page.screenshot({ path: screenshotPath('report-html') });
-    await page.screenshot({ path: screenshotPath('report-html-full'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('report-html-full'), fullPage: true, timeout: 90_000 });
     await page.close();
   });
 
