@@ -12,6 +12,7 @@ import { protocol, type Protocol } from 'electron';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, sep } from 'node:path';
 import { CONTENT_SECURITY_POLICY } from '../../shared/csp';
+import { RENDERER_CONTENT_TYPES } from '../serve/content-types';
 import { APP_HOST, APP_PAGE_URL, APP_SCHEME } from './renderer-location';
 
 /** 'app', 'idlewatch' and app://idlewatch/index.html (kept in renderer-location.ts, which needs no Electron). */
@@ -38,23 +39,6 @@ export type AppRequestTarget =
   | { ok: true; path: string; contentType: string }
   | { ok: false; status: 400 | 403 | 404 | 405; reason: string };
 
-/**
- * What the build writes to out/renderer, and a few neighbours. Anything else is refused (404)
- * rather than guessed: with X-Content-Type-Options: nosniff, a wrong guess would not run anyway.
- */
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 /**
  * Which file under `rendererDir` an app:// request names, or why none. Pure: it reads nothing,
@@ -98,7 +82,8 @@ export function resolveAppRequest(rendererDir: string, requestUrl: string): AppR
   const path = join(rendererDir, ...segments);
   if (!isInside(rendererDir, path)) return { ok: false, status: 403, reason: 'outside the renderer folder' };
 
-  const contentType = CONTENT_TYPES[extname(path).toLowerCase()];
+  // Only the types the build writes; anything else is refused (404) rather than guessed.
+  const contentType = RENDERER_CONTENT_TYPES[extname(path).toLowerCase()];
   if (!contentType) return { ok: false, status: 404, reason: 'not a file type the app serves' };
   return { ok: true, path, contentType };
 }

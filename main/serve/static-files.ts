@@ -1,17 +1,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { RENDERER_CONTENT_TYPES } from './content-types';
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 export interface StaticFile {
   body: Buffer;
@@ -41,7 +31,7 @@ export async function readStaticFile(root: string, urlPath: string): Promise<Sta
     const [realBase, realPath] = await Promise.all([realpath(base), realpath(path)]);
     if (!inside(realBase, realPath)) return null;
     if (!(await stat(realPath)).isFile()) return null;
-    return { body: await readFile(realPath), contentType: CONTENT_TYPES[extname(path)] ?? 'application/octet-stream' };
+    return { body: await readFile(realPath), contentType: RENDERER_CONTENT_TYPES[extname(path)] ?? 'application/octet-stream' };
   } catch {
     return null;
   }

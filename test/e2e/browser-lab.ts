@@ -30,14 +30,16 @@ export interface ServeOptions {
   rules?: readonly unknown[];
   /** Run as this unprivileged user (through setpriv) instead of as the test's own (root). */
   asUid?: number;
+  /** Another `idlewatch` launcher and the Node that runs it (a packaged layout's); default this checkout's, on this Node. */
+  launcher?: { node: string; cli: string };
 }
 
 /** Starts browser mode on a free port with the given poll interval, and waits for its URL. */
-export async function serve({ pollIntervalMs = 2000, args = [], rules = [], asUid }: ServeOptions = {}): Promise<Served> {
+export async function serve({ pollIntervalMs = 2000, args = [], rules = [], asUid, launcher }: ServeOptions = {}): Promise<Served> {
   const config = mkdtempSync(join(tmpdir(), 'idlewatch-e2e-config-'));
   mkdirSync(join(config, 'idlewatch'));
   writeFileSync(join(config, 'idlewatch/preferences.json'), JSON.stringify({ pollIntervalMs, rules }));
-  const command = [process.execPath, CLI, 'serve', '--port', '0', ...args];
+  const command = [launcher?.node ?? process.execPath, launcher?.cli ?? CLI, 'serve', '--port', '0', ...args];
   if (asUid !== undefined) {
     // Its configuration is its own, as a user's would be.
     for (const path of [config, join(config, 'idlewatch'), join(config, 'idlewatch/preferences.json')]) chownSync(path, asUid, asUid);

@@ -13,7 +13,7 @@
  * /opt/Idlewatch in a mount namespace of its own); the maintainer scripts run against stand-ins
  * for the system commands they call.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ import config, { CLI_ON_PATH, INSTALLED_HELPER, LINUX_EXECUTABLE, POLKIT_ACTION 
 import { findElectronBinary } from '../../main/cli/start';
 import { sockdiagBinaryBeside } from '../../main/platform/linux/sockdiag-process';
 import { SnapshotSchema } from '../../shared/model/schemas';
+import { serve } from '../e2e/browser-lab';
 import { assertThrowawayNamespace } from './lab';
 import { readFuses, writePlaceholderElectron } from './placeholder-electron';
 import { ACTION_ID, polkitLabMissing, withPolkit } from './polkit-lab';
@@ -251,34 +252,13 @@ describe('the packaged `idlewatch`, on the system Node', () => {
   });
 
   it('serves browser mode from the package: `idlewatch serve` finds the page unpacked beside the asar', async () => {
-    const config = mkdtempSync(join(work, 'config-'));
-    const child = spawn('/usr/bin/node', [join(unpacked, 'main/cli/idlewatch.mjs'), 'serve', '--port', '0'], {
-      cwd: '/',
-      env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8', XDG_CONFIG_HOME: config, HOME: config },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const served = await serve({ launcher: { node: '/usr/bin/node', cli: join(unpacked, 'main/cli/idlewatch.mjs') } });
     try {
-      let output = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${output}`)), 30_000);
-        const onData = (d: Buffer) => {
-          output += d.toString();
-          const match = /serving on (http:\/\/\S+)/.exec(output);
-          if (match) {
-            clearTimeout(timer);
-            resolve(match[1]!);
-          }
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        child.once('exit', (code) => reject(new Error(`serve exited (${code}): ${output}`)));
-      });
-      const page = await fetch(new URL('/', url));
+      const page = await fetch(new URL('/', served.origin));
       expect(page.status).toBe(200);
-      const html = await page.text();
-      expect(html).toBe(readFileSync(join(unpacked, 'out/renderer/index.html'), 'utf8'));
+      expect(await page.text()).toBe(readFileSync(join(unpacked, 'out/renderer/index.html'), 'utf8'));
     } finally {
-      child.kill('SIGTERM');
+      await served.stop();
     }
   });
 
