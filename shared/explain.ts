@@ -7,7 +7,7 @@
 import { printable } from './format';
 import { ruleLabel } from './labels';
 import type { Clock, Connection, DarwinSettings, KeepaliveSettings, LinuxSettings, Precision, Win32Settings } from './model';
-import { RTO_MIN_MS, retransmitTimeoutMs } from './projection/linux/retransmit';
+import { RTO_MIN_MS, tcpModelTimeoutMs } from './projection/linux/retransmit';
 import { keepaliveEnabled } from './projection/project';
 import type { IdleRule } from './rules';
 import { keepaliveBasis, silentPeerDropMs } from './settings';
@@ -45,7 +45,7 @@ const probesMeaning = (n: number) =>
   `After ${plural(n, 'unanswered probe')} the system resets the connection (the application sees ETIMEDOUT).`;
 
 function linuxSettings(s: LinuxSettings): SettingExplanation[] {
-  const giveUpMs = retransmitTimeoutMs(s.retries2);
+  const giveUpMs = tcpModelTimeoutMs(s.retries2);
   return [
     { name: 'tcp_keepalive_time', value: `${s.timeSec} s`, meaning: timeMeaning(s.timeSec * 1000) },
     { name: 'tcp_keepalive_intvl', value: `${s.intervalSec} s`, meaning: intervalMeaning(s.intervalSec * 1000) },
@@ -235,27 +235,66 @@ function explainKeepaliveDrop(c: Connection, ctx: ExplainContext): string[] {
   return lines;
 }
 
+/** "3 more retransmissions, the last at 12:00:07.368": what is still to come before the drop. */
+function stillToCome(c: Connection, what: string, now: number): string {
+  const left = c.probesAt.filter((at) => at >= now);
+  if (left.length === 0) return `no ${what} is left: the timer's next firing`;
+  return `${plural(left.length, `more ${what}`, `more ${what}s`)}, the last ${when(left.at(-1)!, now)}, then the timer's next firing`;
+}
+
+/** The window a drop of unacknowledged data may land in, when the projection gives one. */
+function unackedWindow(c: Connection, now: number): string[] {
+  const window = c.dropWindow;
+  if (!window || window[1] <= window[0] || c.dropAt === null || c.dropAt <= now) return [];
+  return [
+    `Each firing is rounded up by the timer wheel and the first transmission is not shown by the kernel, so the drop may land between ${formatClockTime(window[0], now)} and ${formatClockTime(window[1], now)}.`,
+  ];
+}
+
+/**
+ * Data in flight (the retransmission timer) or a closed receive window (the zero-window probe
+ * timer): which timer, how many sends are left, when the last goes out, and when the kernel gives up.
+ */
 function explainInFlight(c: Connection, ctx: ExplainContext): string[] {
   const { now } = ctx;
-  const lines: string[] =
-    c.timer === 'probe'
-      ? [
-          `The peer's receive window is closed; the kernel sends zero-window probes (${c.probesSent} so far) instead of keepalive probes.`,
-        ]
-      : [
-          `${plural(c.sendQueue, 'byte')} sent are not acknowledged yet; the kernel has retransmitted ${plural(c.retransmits, 'time')}` +
-            `${c.rtoMs !== null ? ` and now waits ${formatDurationWords(c.rtoMs)} between tries` : ''}. ` +
-            'Keepalive does not probe while data is in flight: retransmission decides.',
-        ];
+  const linux = ctx.settings.os === 'linux' ? ctx.settings : null;
+  const userTimeoutMs = c.effective.userTimeoutMs;
+  const zeroWindow = c.timer === 'probe';
+  const lines: string[] = zeroWindow
+    ? [
+        `The peer's receive window is closed: the zero-window probe timer probes it (${plural(c.probesSent, 'probe')} unanswered so far) instead of keepalive. ` +
+          'While the peer answers, the connection stays open however long its window stays shut.',
+      ]
+    : [
+        `${plural(c.sendQueue, 'byte')} sent are not acknowledged yet; the retransmission timer has resent them ${plural(c.retransmits, 'time')}` +
+          `${c.rtoMs !== null ? ` and now waits ${formatDurationWords(c.rtoMs)} between tries, doubling each time` : ''}. ` +
+          'Keepalive does not probe while data is in flight: retransmission decides.',
+      ];
   if (c.dropAt === null) {
     lines.push('No drop is projected.');
-  } else if (c.dropReason === 'user-timeout') {
-    lines.push(`TCP_USER_TIMEOUT (${formatDurationWords(c.effective.userTimeoutMs)}) ends it first: if nothing is acknowledged, the kernel gives up ${when(c.dropAt, now)}.`);
-  } else {
-    const limit =
-      ctx.settings.os === 'linux' ? `tcp_retries2 = ${ctx.settings.retries2} retransmissions` : 'its limit of retransmissions';
-    lines.push(`If nothing is acknowledged, the kernel gives up after ${limit}, ${when(c.dropAt, now)}.`);
+    return lines;
   }
+  const what = zeroWindow ? 'probe' : 'retransmission';
+  const ends = `${stillToCome(c, what, now)} resets the connection ${when(c.dropAt, now)}`;
+  if (c.dropAt <= now) {
+    lines.push(`The projected reset (${formatClockTime(c.dropAt, now)}) has passed while the connection was still listed: the peer probably answered, which the next poll will show.`);
+  } else if (c.dropReason === 'user-timeout') {
+    const since = zeroWindow ? 'the first probe' : 'when the data was first sent';
+    lines.push(
+      `TCP_USER_TIMEOUT (${formatDurationWords(userTimeoutMs)}) ends it first, counted from ${since}${zeroWindow ? '' : ' (it replaces tcp_retries2)'}: if nothing is acknowledged, ${ends}.`,
+    );
+  } else if (zeroWindow) {
+    const limit = linux ? `tcp_retries2 = ${linux.retries2} unanswered probes` : 'its limit of unanswered probes';
+    lines.push(`If the peer falls silent the kernel gives up after ${limit}: ${ends}.`);
+  } else if (linux) {
+    lines.push(
+      `If nothing is acknowledged, the kernel gives up once the time tcp_retries2 = ${linux.retries2} retransmissions take from the minimum timeout ` +
+        `(${formatDurationWords(tcpModelTimeoutMs(linux.retries2))}) has passed since the data was first sent: ${ends}.`,
+    );
+  } else {
+    lines.push(`If nothing is acknowledged, the kernel gives up after its limit of retransmissions, ${when(c.dropAt, now)}.`);
+  }
+  lines.push(...unackedWindow(c, now));
   return lines;
 }
 

@@ -1,3 +1,4 @@
+import { explainConnection } from '../../shared/explain';
 import { formatDuration, formatEndpoint, printable } from '../../shared/format';
 import { dropByLabel, keepaliveLabel, pidProcessLabel, userLabel } from '../../shared/labels';
 import type { NetworkNamespace, Snapshot } from '../../shared/model';
@@ -57,6 +58,29 @@ export interface SnapshotTableOptions {
   namespaceColumn?: boolean;
 }
 
+/** Past this many, the rest of the connections with unacknowledged data are counted, not explained. */
+const IN_FLIGHT_EXPLAINED = 20;
+
+/**
+ * Under the table, each connection whose data is unacknowledged or whose peer's window is closed,
+ * in words (shared/explain.ts, as the app's detail pane says it): which timer, how many sends are
+ * left, when the last goes out, when the kernel gives up. The table's DROP column alone cannot say that.
+ */
+function inFlightLines(snapshot: Snapshot, now: number, byId: Map<string, NetworkNamespace>): string[] {
+  const inFlight = snapshot.connections.filter((c) => (c.timer === 'retransmit' || c.timer === 'probe') && c.dropAt !== null);
+  if (inFlight.length === 0) return [];
+  const settingsOf = new Map(snapshot.namespaces.map(({ namespace, settings }) => [namespace.id, settings]));
+  const lines = ['', 'Unacknowledged data and closed windows:'];
+  for (const c of inFlight.slice(0, IN_FLIGHT_EXPLAINED)) {
+    const settings = settingsOf.get(c.netns) ?? snapshot.settings;
+    const where = byId.has(c.netns) && c.netns !== snapshot.namespace.id ? ` [netns ${netnsLabel(byId.get(c.netns), c.netns)}]` : '';
+    const words = explainConnection({ connection: c, takenAt: snapshot.takenAt }, { now, settings, rules: [] });
+    lines.push(`  ${formatEndpoint(c.localAddress, c.localPort)} → ${formatEndpoint(c.remoteAddress, c.remotePort)} (${pidProcessLabel(c)})${where}: ${words.join(' ')}`);
+  }
+  if (inFlight.length > IN_FLIGHT_EXPLAINED) lines.push(`  … and ${inFlight.length - IN_FLIGHT_EXPLAINED} more (idlewatch snapshot --json has them all)`);
+  return lines;
+}
+
 /** The readable table of `idlewatch snapshot`: a summary line, then one row per connection. */
 export function formatSnapshotTable(snapshot: Snapshot, now: number, options: SnapshotTableOptions = {}): string {
   const allNamespaces = options.namespaceColumn ?? false;
@@ -96,6 +120,7 @@ export function formatSnapshotTable(snapshot: Snapshot, now: number, options: Sn
     // The helper's messages can quote what it read: never print them raw.
     ...d.warnings.map(printable),
   ].filter(Boolean);
+  lines.push(...inFlightLines(snapshot, now, byId));
   lines.push('', notes.join(' · '));
   // Only where a value was not read from the OS: a Linux table has no footnote.
   for (const mark of marksIn(snapshot.connections, (c) => c)) lines.push(`${mark.symbol} ${mark.title}`);

@@ -15,6 +15,7 @@ export const REASON_COLOURS: Record<DropReason, string> = {
   keepalive: '#E69F00',
   retransmit: '#CC79A7',
   'user-timeout': '#56B4E9',
+  'zero-window': '#009E73',
   middlebox: '#D55E00',
   application: '#0072B2',
 };
@@ -23,6 +24,7 @@ export const REASON_NAMES: Record<DropReason, string> = {
   keepalive: 'keepalive',
   retransmit: 'retransmission',
   'user-timeout': 'user timeout',
+  'zero-window': 'zero-window probes',
   middlebox: 'middlebox',
   application: 'application',
 };

@@ -105,6 +105,7 @@ const REASON_WORDS: Record<DropReason, string> = {
   keepalive: 'keepalive drop',
   retransmit: 'drop by retransmission timeout (tcp_retries2)',
   'user-timeout': 'drop by TCP_USER_TIMEOUT',
+  'zero-window': 'drop by unanswered zero-window probes (tcp_retries2)',
   middlebox: 'middlebox drop',
   application: 'application close',
 };
@@ -181,7 +182,12 @@ export function classifyEnd(facts: EndFacts, day: number): EndVerdict {
     return { cause: 'keepalive', evidence };
   }
 
-  // 3. Retransmission timeout.
+  // 3. Retransmission timeout, or zero-window probes (the same limit, tcp_retries2, on another timer).
+  if (match && projected!.dropReason === 'zero-window') {
+    evidence.push(projectionSentence());
+    if (end) evidence.push(`At its end the kernel reported ${end.probesSent} zero-window probe(s) unanswered; tcp_retries2 is ${retries2 ?? 'unknown'}.`);
+    return { cause: 'zero-window', evidence };
+  }
   if (match && projected!.dropReason === 'retransmit') {
     evidence.push(projectionSentence());
     return { cause: 'retransmit', evidence };

@@ -34,6 +34,8 @@ export const END_CAUSES = [
   'retransmit',
   /** TCP_USER_TIMEOUT expired. */
   'user-timeout',
+  /** tcp_retries2 zero-window probes went unanswered (a peer with its receive window closed fell silent). */
+  'zero-window',
   /** A FIN exchange was seen (a FIN state, or TIME_WAIT left behind). */
   'closed',
   /** It left an open state with no FIN exchange and no timeout explaining it. */

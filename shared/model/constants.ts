@@ -27,12 +27,15 @@ export type TcpState = (typeof TCP_STATES)[number];
 export const TIMER_KINDS = ['keepalive', 'retransmit', 'probe', 'timewait', 'none', 'unknown'] as const;
 export type TimerKind = (typeof TIMER_KINDS)[number];
 
-/** Who drops the connection: the kernel (first three), a middlebox on the path, or the server application. */
-export const DROP_REASONS = ['keepalive', 'retransmit', 'user-timeout', 'middlebox', 'application'] as const;
+/**
+ * Who drops the connection: the kernel (keepalive, retransmission of unacknowledged data,
+ * TCP_USER_TIMEOUT, unanswered zero-window probes), a middlebox on the path, or the server application.
+ */
+export const DROP_REASONS = ['keepalive', 'retransmit', 'user-timeout', 'zero-window', 'middlebox', 'application'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 /** The drop reasons that are the kernel's own doing. */
-export type KernelDropReason = Extract<DropReason, 'keepalive' | 'retransmit' | 'user-timeout'>;
+export type KernelDropReason = Extract<DropReason, 'keepalive' | 'retransmit' | 'user-timeout' | 'zero-window'>;
 
 /**
  * How far a projection can be trusted: 'exact' names the moment the kernel acts, 'window' gives

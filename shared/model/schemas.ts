@@ -57,6 +57,11 @@ export const SocketFactsSchema = z.object({
   probesSent: count,
   /** Retransmissions of the current unacknowledged segment. */
   retransmits: count,
+  /**
+   * How many times the RTO has been doubled (Linux icsk_backoff): what spaces zero-window probes.
+   * Absent in documents from before it was recorded: 0.
+   */
+  backoff: count.default(0),
   /** Current (backed-off) retransmission timeout. */
   rtoMs: z.number().min(0).nullable(),
   /** Time since anything (data or ACK) was heard from the peer. */

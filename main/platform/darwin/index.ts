@@ -138,6 +138,7 @@ export class DarwinAdapter implements PlatformAdapter {
         probesSent: 0,
         retransmits: 0,
         rtoMs: null,
+        backoff: 0,
         idleMs: estimate.idleMs,
         idleProvenance: estimate.idleProvenance,
         lastSendMs: null,

@@ -110,6 +110,7 @@ export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names, names
     timerExpiresAt: timer === 'none' ? null : Math.round(atJiffiesFromRecord(time, s.fill, s.expiresMs / msPerJiffy)),
     probesSent: s.probes ?? (timer === 'keepalive' || timer === 'probe' ? s.retrans : 0),
     retransmits: s.retransmits ?? (timer === 'retransmit' ? s.retrans : 0),
+    backoff: s.backoff ?? 0,
     rtoMs: connected && s.rtoUs !== null ? s.rtoUs / 1000 : null,
     idleMs: hasInfo ? ageAtDumpStart(Math.min(s.lastDataRecvMs!, s.lastAckRecvMs!), delayMs) : null,
     idleProvenance: hasInfo ? 'kernel' : null,

@@ -88,6 +88,7 @@ export function toSocketFacts(row: Win32Row, id: string, processName: string | n
     probesSent: 0,
     retransmits: 0,
     rtoMs: null,
+    backoff: 0,
     idleMs: idle.idleMs,
     idleProvenance: idle.idleProvenance,
     lastSendMs: null,

@@ -37,6 +37,8 @@ function dropLabel(known: KnownConnection): string {
       return 'Reset by TCP_USER_TIMEOUT';
     case 'retransmit':
       return 'Retransmission ends';
+    case 'zero-window':
+      return 'Zero-window probing ends';
     case 'middlebox':
       return `Forgotten by ${c.dropBy === null ? 'a middlebox' : ruleLabel({ name: c.dropBy })}`;
     case 'application':
@@ -52,20 +54,29 @@ export function timelineModel(known: KnownConnection, now: number): TimelineMode
   const marks: TimelineMark[] = [];
   if (c.idleMs !== null) marks.push({ kind: 'activity', at: known.takenAt - c.idleMs, label: 'Peer last heard' });
   const probes = c.probesAt.length > MAX_PROBE_MARKS ? c.probesAt.slice(0, MAX_PROBE_MARKS) : c.probesAt;
-  const total = c.probesSent + c.probesAt.length;
-  if (c.nextProbeAt !== null && c.probesSent > 0) {
-    // Sent `interval` apart before the next one (approximately: each firing was rounded up).
-    const intervalMs = c.effective.intervalSec * 1000;
-    for (let n = 1; n <= Math.min(c.probesSent, MAX_PROBE_MARKS); n++) {
-      const at = c.nextProbeAt - (c.probesSent - n + 1) * intervalMs;
-      marks.push({ kind: 'sent', at, label: `Probe ${n}${c.dropReason === 'keepalive' ? ` of ${total}` : ''}, unanswered` });
+  // What probesAt holds depends on the timer: retransmissions of unacknowledged data, zero-window
+  // probes, or keepalive probes. Only keepalive probes already sent are dated (one interval apart).
+  if (c.timer === 'retransmit' || c.timer === 'probe') {
+    const name = c.timer === 'retransmit' ? 'Retransmission' : 'Zero-window probe';
+    const done = c.timer === 'retransmit' ? c.retransmits : c.probesSent;
+    const total = done + c.probesAt.length;
+    probes.forEach((at, i) => marks.push({ kind: 'probe', at, label: `${name} ${done + i + 1} of ${total}` }));
+  } else {
+    const total = c.probesSent + c.probesAt.length;
+    if (c.nextProbeAt !== null && c.probesSent > 0) {
+      // Sent `interval` apart before the next one (approximately: each firing was rounded up).
+      const intervalMs = c.effective.intervalSec * 1000;
+      for (let n = 1; n <= Math.min(c.probesSent, MAX_PROBE_MARKS); n++) {
+        const at = c.nextProbeAt - (c.probesSent - n + 1) * intervalMs;
+        marks.push({ kind: 'sent', at, label: `Probe ${n}${c.dropReason === 'keepalive' ? ` of ${total}` : ''}, unanswered` });
+      }
     }
+    probes.forEach((at, i) => {
+      const number = c.probesSent + i + 1;
+      const of = c.dropReason === 'keepalive' ? ` of ${total}` : '';
+      marks.push({ kind: 'probe', at, label: `Probe ${number}${of}` });
+    });
   }
-  probes.forEach((at, i) => {
-    const number = c.probesSent + i + 1;
-    const of = c.dropReason === 'keepalive' ? ` of ${total}` : '';
-    marks.push({ kind: 'probe', at, label: `Probe ${number}${of}` });
-  });
   if (c.dropAt !== null) marks.push({ kind: 'drop', at: c.dropAt, label: dropLabel(known) });
   const band = c.dropWindow && c.dropWindow[1] > c.dropWindow[0] ? c.dropWindow : null;
   const times = [now, ...marks.map((m) => m.at), ...(band ?? [])];

@@ -10,7 +10,7 @@ import { keepaliveEnabled } from '../project';
 import { effectiveFrom } from '../effective';
 import type { KernelProjection, Projector, ProjectorContext } from '../projector';
 import { keepaliveTimeline, type KeepaliveInputs, type Rounding } from './keepalive';
-import { RTO_MIN_MS, retransmitDrop } from './retransmit';
+import { msToJiffies, pastRtos, probe0When, retransmitTimeline, RTO_MIN_MS, zeroWindowTimeline, type UnackedTimeline } from './retransmit';
 import { granularityFor } from './timer-wheel';
 
 /** HZ when a snapshot's clock is not a tick clock (it always is on Linux; a safe middle value otherwise). */
@@ -92,20 +92,84 @@ function projectKeepalive(facts: SocketFacts, ctx: ProjectorContext, eff: Effect
   };
 }
 
-function projectRetransmit(facts: SocketFacts, ctx: ProjectorContext, eff: EffectiveKeepalive): KernelProjection | null {
+/**
+ * Data the peer does not acknowledge (the retransmission timer) or a closed receive window (the
+ * zero-window probe timer): ./retransmit.ts, firing by firing from the timer armed now. What the
+ * socket does not show is reconstructed and its doubt goes into the window: when the head
+ * segment was sent (retrans_stamp), which decides at which firing the limit is reached, and where
+ * each earlier firing fell in its wheel bucket. The window spans every combination (any clock
+ * phase, the earliest and the latest stamp): wider rather than narrower.
+ */
+function projectUnacked(facts: SocketFacts, ctx: ProjectorContext, eff: EffectiveKeepalive): KernelProjection | null {
   if (facts.timerExpiresAt === null) return null;
-  const drop = retransmitDrop({
-    timerExpiresAt: facts.timerExpiresAt,
-    rtoMs: facts.rtoMs ?? RTO_MIN_MS,
-    retransmits: facts.retransmits,
-    tcpRetries2: linuxSettings(ctx.settings).retries2,
-    userTimeoutMs: eff.userTimeoutMs,
-  });
-  const hz = ctx.clock.kind === 'tick' ? ctx.clock.hz : FALLBACK_HZ;
-  const msPerJiffy = 1000 / hz;
-  const latenessMs = granularityFor(drop.lastGapMs / msPerJiffy, hz) * msPerJiffy;
-  const dropAt = Math.round(drop.dropAt);
-  return { probesAt: [], dropAt, window: [dropAt, Math.round(drop.dropAt + latenessMs)], reason: drop.reason };
+  const scale = jiffyScale(ctx.clock, ctx.now);
+  const hz = scale.hz;
+  const retries2 = linuxSettings(ctx.settings).retries2;
+  const userTimeoutMs = eff.userTimeoutMs;
+  const expires = scale.exact ? Math.round(scale.toJiffies(facts.timerExpiresAt)) : scale.toJiffies(facts.timerExpiresAt);
+  // tcpi_rto is icsk_rto (whole jiffies) in µs.
+  const rto = facts.rtoMs !== null ? Math.max(1, Math.round((facts.rtoMs * hz) / 1000)) : msToJiffies(RTO_MIN_MS, hz);
+  const toMs = (j: number) => Math.round(scale.toEpochMs(j));
+  const rounding: Rounding = scale.exact ? 'exact' : 'expected';
+
+  let run: (stamp: number | null, rounding: Rounding) => UnackedTimeline;
+  let stamps: { best: number | null; earliest: number | null; latest: number | null };
+  if (facts.timer === 'probe') {
+    const distance = probe0When(rto, facts.backoff, hz);
+    const armedAt = expires - distance;
+    // icsk_probes_tstamp: set at the first probe firing and kept until the window opens (ACKs to
+    // probes do not reset it). Before any probe it is unset; after, assume the probes ran back to
+    // back from the first (best), and bound it by "long ago" and "at the last firing".
+    const fresh = facts.probesSent === 0 && facts.backoff === 0;
+    let back = armedAt;
+    for (let k = facts.backoff - 1; k >= 1; k--) back -= probe0When(rto, k, hz);
+    stamps = fresh ? { best: null, earliest: null, latest: null } : { best: back, earliest: armedAt - msToJiffies(userTimeoutMs, hz), latest: armedAt };
+    run = (stamp, r) =>
+      zeroWindowTimeline(
+        { timerExpiresJiffies: expires, timerArmedDistanceJiffies: distance, rtoJiffies: rto, backoff: facts.backoff, probesOut: facts.probesSent, probesStampJiffies: stamp, retries2, userTimeoutMs, hz },
+        r,
+      );
+  } else {
+    const n = facts.retransmits;
+    // The timer now armed was armed at the last firing (or, before any, at the last transmission),
+    // icsk_rto ahead. Every firing before it was armed one halved RTO earlier and fell somewhere
+    // in (1, granularity] jiffies past its expiry; the first was armed at the send.
+    const rtos = pastRtos(rto, n, hz);
+    let armedAt = expires - rto;
+    let distance = rto;
+    const lateness = rtos.slice(0, n).map((r) => [1, granularityFor(r, hz)] as const);
+    const sum = (pick: (l: readonly [number, number]) => number) => rtos.slice(0, n).reduce((acc, r, k) => acc + r + pick(lateness[k]!), 0);
+    let range = { earliest: armedAt - sum((l) => l[1]), latest: armedAt - sum((l) => l[0]) + 1 };
+    if (userTimeoutMs > 0) {
+      // tcp_clamp_rto_to_user_timeout may have cut this timer short: it then ends at the user
+      // timeout, which places retrans_stamp directly (to a jiffy).
+      const mid = (range.earliest + range.latest) / 2;
+      const remainingMs = userTimeoutMs - (armedAt - mid) * (1000 / hz);
+      if (n > 0 && remainingMs < rto * (1000 / hz)) {
+        const stamp = expires - msToJiffies(userTimeoutMs, hz);
+        range = { earliest: stamp - 1, latest: stamp + 1 };
+        distance = Math.max(1, Math.min(rto, Math.round(expires - (stamp + sum(() => 1)))));
+        armedAt = expires - distance;
+      }
+    }
+    stamps = { best: (range.earliest + range.latest) / 2, earliest: range.earliest, latest: range.latest };
+    run = (stamp, r) =>
+      retransmitTimeline(
+        { timerExpiresJiffies: expires, timerArmedDistanceJiffies: distance, rtoJiffies: rto, retransmits: n, retransStampJiffies: stamp!, retries2, userTimeoutMs, hz },
+        r,
+      );
+  }
+
+  const best = run(stamps.best, rounding);
+  const earliest = run(stamps.earliest, 'earliest');
+  const latest = run(stamps.latest, 'latest');
+  const dropAt = toMs(best.dropAt);
+  return {
+    probesAt: best.sendsAt.map(toMs),
+    dropAt,
+    window: [Math.min(toMs(earliest.dropAt), toMs(latest.dropAt), dropAt), Math.max(toMs(earliest.dropAt), toMs(latest.dropAt), dropAt)],
+    reason: best.reason,
+  };
 }
 
 export const linuxProjector: Projector = {
@@ -113,7 +177,7 @@ export const linuxProjector: Projector = {
   effective,
   kernel(facts, ctx, eff, armedWith) {
     if (facts.timer === 'retransmit' || facts.timer === 'probe') {
-      return RETRANSMIT_STATES.has(facts.state) ? projectRetransmit(facts, ctx, eff) : null;
+      return RETRANSMIT_STATES.has(facts.state) ? projectUnacked(facts, ctx, eff) : null;
     }
     if (!KEEPALIVE_STATES.has(facts.state) || !keepaliveEnabled(facts)) return null;
     return projectKeepalive(facts, ctx, eff, armedWith ?? eff);

@@ -45,6 +45,33 @@ describe('snapshot table', () => {
     expect(row).toMatch(/10\.0\.0\.1:40001\s+10\.0\.0\.2:5432\s+101\/psql\s+alice\s+9m 00s\s+on\s+0\s+in 1m 00s\s+in 6m 00s\s+keepalive/);
   });
 
+  it('explains under the table a connection whose data is unacknowledged: retransmissions left, the last, the give-up', () => {
+    const inFlight = connection(7, {
+      process: 'pg\x1b[2Jdump',
+      timer: 'retransmit',
+      sendQueue: 4096,
+      retransmits: 2,
+      rtoMs: 816,
+      dropReason: 'retransmit',
+      probesAt: [NOW + 800, NOW + 2400],
+      nextProbeAt: NOW + 800,
+      dropAt: NOW + 5600,
+      dropWindow: [NOW + 5600, NOW + 5860],
+    });
+    const text = formatSnapshotTable(snapshot([connection(1), inFlight]), NOW);
+    const lines = text.split('\n');
+    const at = lines.indexOf('Unacknowledged data and closed windows:');
+    expect(at).toBeGreaterThan(0);
+    const line = lines[at + 1]!;
+    expect(line).toMatch(/^  10\.0\.0\.1:40007 → .* \(107\/pg\\x1b\[2Jdump\): 4096 bytes sent are not acknowledged yet; the retransmission timer has resent them 2 times/);
+    expect(line).toContain('tcp_retries2 = 15 retransmissions');
+    expect(line).toContain('2 more retransmissions, the last in 3 s');
+    expect(line).toContain("then the timer's next firing resets the connection in 6 s");
+    // Only connections with data in flight are explained; a quiet table has no such section.
+    expect(lines.filter((l) => l.startsWith('  10.0.0.1:'))).toHaveLength(1);
+    expect(formatSnapshotTable(snapshot([connection(1)]), NOW)).not.toContain('Unacknowledged data');
+  });
+
   it('explains the kernel settings in plain words', () => {
     expect(formatSnapshotTable(snapshot([]), NOW)).toContain('a silent peer is dropped 15m 00s after its last packet');
   });

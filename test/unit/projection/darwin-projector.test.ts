@@ -29,6 +29,7 @@ function facts(over: Partial<SocketFacts> = {}): SocketFacts {
     probesSent: 0,
     retransmits: 0,
     rtoMs: null,
+    backoff: 0,
     idleMs: 100_000,
     idleProvenance: 'estimated',
     lastSendMs: null,

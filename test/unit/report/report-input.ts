@@ -67,7 +67,7 @@ export function endedConnection(over: Partial<EndedConnection> = {}): EndedConne
 }
 
 export function postMortem(ended: EndedConnection[]): PostMortem {
-  const byCause = { keepalive: 0, retransmit: 0, 'user-timeout': 0, closed: 0, reset: 0, middlebox: 0, application: 0, unknown: 0 };
+  const byCause = { keepalive: 0, retransmit: 0, 'user-timeout': 0, 'zero-window': 0, closed: 0, reset: 0, middlebox: 0, application: 0, unknown: 0 };
   for (const e of ended) byCause[e.cause]++;
   return {
     recording: {

@@ -62,7 +62,7 @@ describe('report summary', () => {
       NOW,
     );
     expect(s.nextHour).toMatchObject({ from: NOW, to: NOW + 3_600_000, drops: 2, probes: 3, overdue: 1 });
-    expect(s.nextHour.dropsByReason).toEqual({ keepalive: 1, retransmit: 0, 'user-timeout': 0, middlebox: 1, application: 0 });
+    expect(s.nextHour.dropsByReason).toEqual({ keepalive: 1, retransmit: 0, 'user-timeout': 0, 'zero-window': 0, middlebox: 1, application: 0 });
     expect(s.timeline.bins).toHaveLength(60);
     expect(s.timeline.bins[0]!.drops.middlebox).toBe(1);
     expect(s.timeline.bins[10]!).toMatchObject({ startAt: NOW + 600_000, drops: { keepalive: 1 } });

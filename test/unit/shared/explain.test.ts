@@ -133,15 +133,55 @@ describe('explainConnection', () => {
     expect(lines.at(-1)).toBe('Keepalive probes carry no data, so they do not keep it open.');
   });
 
-  it('hands a connection with unacknowledged data to retransmission, with tcp_retries2', () => {
+  it('hands a connection with unacknowledged data to retransmission: retransmissions left, the last one, the give-up', () => {
     const lines = explainConnection(
-      known({ timer: 'retransmit', sendQueue: 1448, retransmits: 3, rtoMs: 1600, dropReason: 'retransmit', dropAt: NOW + 900_000, nextProbeAt: null }),
+      known({
+        timer: 'retransmit',
+        sendQueue: 1448,
+        retransmits: 3,
+        rtoMs: 1600,
+        dropReason: 'retransmit',
+        probesAt: [NOW + 1600, NOW + 4800, NOW + 11_200],
+        nextProbeAt: NOW + 1600,
+        dropAt: NOW + 24_000,
+        dropWindow: [NOW + 23_900, NOW + 24_300],
+      }),
       ctx(),
     );
     expect(lines[0]).toBe(
-      '1448 bytes sent are not acknowledged yet; the kernel has retransmitted 3 times and now waits 1.6 s between tries. Keepalive does not probe while data is in flight: retransmission decides.',
+      '1448 bytes sent are not acknowledged yet; the retransmission timer has resent them 3 times and now waits 1.6 s between tries, doubling each time. Keepalive does not probe while data is in flight: retransmission decides.',
     );
-    expect(lines[1]).toBe(`If nothing is acknowledged, the kernel gives up after tcp_retries2 = 15 retransmissions, in 15 min (${t(900_000)}).`);
+    expect(lines[1]).toBe(
+      'If nothing is acknowledged, the kernel gives up once the time tcp_retries2 = 15 retransmissions take from the minimum timeout (15 min 25 s) has passed since the data was first sent: ' +
+        `3 more retransmissions, the last in 12 s (${t(11_200)}), then the timer's next firing resets the connection in 24 s (${t(24_000)}).`,
+    );
+    expect(lines[2]).toBe(
+      `Each firing is rounded up by the timer wheel and the first transmission is not shown by the kernel, so the drop may land between ${t(23_900)} and ${t(24_300)}.`,
+    );
+  });
+
+  it('says when no retransmission is left, and that TCP_USER_TIMEOUT replaces tcp_retries2', () => {
+    const effective = { timeSec: 7200, intervalSec: 75, probes: 9, userTimeoutMs: 7000, source: 'socket' as const };
+    const lines = explainConnection(
+      known({ timer: 'retransmit', sendQueue: 10, retransmits: 5, rtoMs: 6400, dropReason: 'user-timeout', probesAt: [], nextProbeAt: null, dropAt: NOW + 800, dropWindow: null, effective }),
+      ctx(),
+    );
+    expect(lines[1]).toBe(
+      `TCP_USER_TIMEOUT (7 s) ends it first, counted from when the data was first sent (it replaces tcp_retries2): if nothing is acknowledged, no retransmission is left: the timer's next firing resets the connection now (${t(800)}).`,
+    );
+  });
+
+  it('explains zero-window probing: a live peer keeps it open, a silent one gets tcp_retries2 probes', () => {
+    const lines = explainConnection(
+      known({ timer: 'probe', sendQueue: 65_536, probesSent: 1, dropReason: 'zero-window', probesAt: [NOW + 800, NOW + 2400], nextProbeAt: NOW + 800, dropAt: NOW + 5600, dropWindow: null }),
+      ctx(),
+    );
+    expect(lines[0]).toBe(
+      "The peer's receive window is closed: the zero-window probe timer probes it (1 probe unanswered so far) instead of keepalive. While the peer answers, the connection stays open however long its window stays shut.",
+    );
+    expect(lines[1]).toBe(
+      `If the peer falls silent the kernel gives up after tcp_retries2 = 15 unanswered probes: 2 more probes, the last in 3 s (${t(2400)}), then the timer's next firing resets the connection in 6 s (${t(5600)}).`,
+    );
   });
 
   it('says a modelled reset is expected, not fired by a timer wheel', () => {

@@ -17,6 +17,23 @@ describe('timelineModel', () => {
     expect(model.band).toEqual([NOW + 639_000, NOW + 657_000]);
   });
 
+  it('names retransmissions and zero-window probes for what they are, counted from those already made', () => {
+    const retransmitting = timelineModel(
+      known({ timer: 'retransmit', retransmits: 2, probesSent: 0, dropReason: 'retransmit', probesAt: [NOW + 800, NOW + 2400], nextProbeAt: NOW + 800, dropAt: NOW + 5600 }),
+      NOW,
+    );
+    expect(retransmitting.marks.filter((m) => m.kind !== 'activity').map((m) => m.label)).toEqual([
+      'Retransmission 3 of 4',
+      'Retransmission 4 of 4',
+      'Retransmission ends',
+    ]);
+    const probing = timelineModel(
+      known({ timer: 'probe', probesSent: 1, dropReason: 'zero-window', probesAt: [NOW + 800], nextProbeAt: NOW + 800, dropAt: NOW + 2400 }),
+      NOW,
+    );
+    expect(probing.marks.filter((m) => m.kind !== 'activity').map((m) => m.label)).toEqual(['Zero-window probe 2 of 2', 'Zero-window probing ends']);
+  });
+
   it('keeps every mark, the window and now inside the axis', () => {
     const model = timelineModel(known(), NOW);
     expect(model.start).toBeLessThan(NOW - 252_000);
