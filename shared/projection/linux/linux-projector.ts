@@ -132,30 +132,34 @@ function projectUnacked(facts: SocketFacts, ctx: ProjectorContext, eff: Effectiv
   } else {
     const n = facts.retransmits;
     // The timer now armed was armed at the last firing (or, before any, at the last transmission),
-    // icsk_rto ahead. Every firing before it was armed one halved RTO earlier and fell somewhere
-    // in (1, granularity] jiffies past its expiry; the first was armed at the send.
+    // icsk_rto ahead. retrans_stamp is the first firing's retransmission: each firing between it
+    // and the last was armed one halved RTO before and fell (1, granularity] jiffies past its expiry.
     const rtos = pastRtos(rto, n, hz);
     let armedAt = expires - rto;
     let distance = rto;
-    const lateness = rtos.slice(0, n).map((r) => [1, granularityFor(r, hz)] as const);
-    const sum = (pick: (l: readonly [number, number]) => number) => rtos.slice(0, n).reduce((acc, r, k) => acc + r + pick(lateness[k]!), 0);
-    let range = { earliest: armedAt - sum((l) => l[1]), latest: armedAt - sum((l) => l[0]) + 1 };
-    if (userTimeoutMs > 0) {
+    const between = rtos.slice(1, n);
+    const sum = (pick: (r: number) => number) => between.reduce((acc, r) => acc + r + pick(r), 0);
+    let range: { earliest: number; latest: number } | null = n === 0 ? null : { earliest: armedAt - sum((r) => granularityFor(r, hz)), latest: armedAt - sum(() => 1) + 1 };
+    if (userTimeoutMs > 0 && range !== null) {
       // tcp_clamp_rto_to_user_timeout may have cut this timer short: it then ends at the user
       // timeout, which places retrans_stamp directly (to a jiffy).
       const mid = (range.earliest + range.latest) / 2;
       const remainingMs = userTimeoutMs - (armedAt - mid) * (1000 / hz);
-      if (n > 0 && remainingMs < rto * (1000 / hz)) {
+      if (remainingMs < rto * (1000 / hz)) {
         const stamp = expires - msToJiffies(userTimeoutMs, hz);
         range = { earliest: stamp - 1, latest: stamp + 1 };
         distance = Math.max(1, Math.min(rto, Math.round(expires - (stamp + sum(() => 1)))));
         armedAt = expires - distance;
       }
     }
-    stamps = { best: (range.earliest + range.latest) / 2, earliest: range.earliest, latest: range.latest };
+    if (range === null) {
+      stamps = { best: null, earliest: null, latest: null };
+    } else {
+      stamps = { best: (range.earliest + range.latest) / 2, earliest: range.earliest, latest: range.latest };
+    }
     run = (stamp, r) =>
       retransmitTimeline(
-        { timerExpiresJiffies: expires, timerArmedDistanceJiffies: distance, rtoJiffies: rto, retransmits: n, retransStampJiffies: stamp!, retries2, userTimeoutMs, hz },
+        { timerExpiresJiffies: expires, timerArmedDistanceJiffies: distance, rtoJiffies: rto, retransmits: n, retransStampJiffies: stamp, retries2, userTimeoutMs, hz },
         r,
       );
   }

@@ -66,8 +66,13 @@ export interface RetransmitInputs {
   rtoJiffies: number;
   /** icsk_retransmits: retransmissions of the head segment so far. */
   retransmits: number;
-  /** tp->retrans_stamp: when the head segment was last sent before its first retransmission (absolute jiffies, fractional). */
-  retransStampJiffies: number;
+  /**
+   * tp->retrans_stamp (absolute jiffies, fractional): the first retransmission by this timer.
+   * tcp_retransmit_skb saves it after retransmitting ("stamp of the first (attempted) retransmit"),
+   * so it is not the original send, and a tail loss probe (__tcp_retransmit_skb) does not set it.
+   * null before the first retransmission: the next firing sets it.
+   */
+  retransStampJiffies: number | null;
   retries2: number;
   /** TCP_USER_TIMEOUT; 0 = off. */
   userTimeoutMs: number;
@@ -97,14 +102,16 @@ export function retransmitTimeline(input: RetransmitInputs, rounding: Rounding):
   const sendsAt: number[] = [];
   let retransmits = input.retransmits;
   let rto = input.rtoJiffies;
+  let stamp = input.retransStampJiffies;
   let at = firesAt(input.timerExpiresJiffies, input.timerArmedDistanceJiffies, hz, rounding);
   for (let firing = 0; firing < MAX_FIRINGS; firing++) {
-    const elapsedMs = (at - input.retransStampJiffies) * msPerJiffy;
+    const elapsedMs = stamp === null ? 0 : (at - stamp) * msPerJiffy;
     if (retransmitsTimedOut({ retransmits, elapsedMs, retries2, userTimeoutMs })) return { sendsAt, dropAt: at, reason };
     sendsAt.push(at);
+    if (stamp === null) stamp = at;
     retransmits++;
     rto = backedOffRto(rto, hz);
-    const when = clampRtoToUserTimeout(rto, { userTimeoutMs, elapsedMs, hz });
+    const when = clampRtoToUserTimeout(rto, { userTimeoutMs, elapsedMs: (at - stamp) * msPerJiffy, hz });
     at = firesAt(at + when, when, hz, rounding);
   }
   return { sendsAt, dropAt: at, reason };

@@ -72,49 +72,51 @@ describe('tcp_retransmit_timer backoff', () => {
 });
 
 describe('retransmitTimeline (tcp_retransmit_timer, firing by firing)', () => {
-  // Sent at jiffy 0; the first RTO timer armed then, 51 jiffies ahead; tcp_retries2 = 3.
+  // Sent at jiffy 0; the first RTO timer armed then, 51 jiffies ahead; tcp_retries2 = 3. No
+  // retransmission yet, so no retrans_stamp: the first one sets it.
   const fresh: RetransmitInputs = {
     timerExpiresJiffies: 51,
     timerArmedDistanceJiffies: 51,
     rtoJiffies: 51,
     retransmits: 0,
-    retransStampJiffies: 0,
+    retransStampJiffies: null,
     retries2: 3,
     userTimeoutMs: 0,
     hz: HZ,
   };
 
-  it('retransmits tcp_retries2 times, each re-arm rounded up by its wheel level, and gives up at the next firing', () => {
+  it('measures the limit from the first retransmission, each re-arm rounded up by its wheel level', () => {
     const t = retransmitTimeline(fresh, 'exact');
-    // 51 → 52 (level 0, +1); 52+102=154 → 160 (gran 8); 160+204=364 → 368; 368+408=776 → 784
-    expect(t.sendsAt).toEqual([52, 160, 368]);
-    expect(t.dropAt).toBe(784);
+    // 51 → 52 (level 0, +1), the first retransmission: retrans_stamp. 52+102=154 → 160 (gran 8);
+    // 160+204=364 → 368; 368+408=776 → 784, where 2928 ms have passed since 52, under 3000: a
+    // fourth retransmission; 784+816=1600 → 1664 (level 2, gran 64), past 3000 ms: it gives up.
+    expect(t.sendsAt).toEqual([52, 160, 368, 784]);
+    expect(t.dropAt).toBe(1664);
     expect(t.reason).toBe('retransmit');
-    // The textbook 15 × 204 ms = 3060 ms (jiffy 765) is 76 ms early: the wheel's rounding adds up.
-    expect((t.dropAt - 765) * 4).toBe(76);
+    // The textbook, first send + 15 × 204 ms = 3060 ms (jiffy 765), is 3.6 s early here.
+    expect((t.dropAt - 765) * 4).toBe(3596);
   });
 
-  it('gives the same answer from a later moment, with the retransmissions made so far', () => {
-    const later = retransmitTimeline({ ...fresh, timerExpiresJiffies: 364, timerArmedDistanceJiffies: 204, rtoJiffies: 204, retransmits: 2 }, 'exact');
-    expect(later.sendsAt).toEqual([368]);
-    expect(later.dropAt).toBe(784);
+  it('gives the same answer from a later moment, with the retransmissions made so far and their stamp', () => {
+    const later = retransmitTimeline({ ...fresh, timerExpiresJiffies: 364, timerArmedDistanceJiffies: 204, rtoJiffies: 204, retransmits: 2, retransStampJiffies: 52 }, 'exact');
+    expect(later.sendsAt).toEqual([368, 784]);
+    expect(later.dropAt).toBe(1664);
   });
 
   it('gives up after fewer retransmissions when the RTO started above TCP_RTO_MIN: the limit is a time, not a count', () => {
-    // RTO 1 s: the first retransmission at 1 s, the next firing at 3 s is already past 3000 ms.
+    // RTO 1 s (level 1, gran 8): retransmissions at 256 and 760; at 1792 more than 3000 ms have passed since 256.
     const t = retransmitTimeline({ ...fresh, timerExpiresJiffies: 250, timerArmedDistanceJiffies: 250, rtoJiffies: 250 }, 'exact');
-    expect(t.sendsAt).toHaveLength(1);
-    expect(t.dropAt * 4).toBeGreaterThanOrEqual(3000);
-    expect(t.dropAt * 4).toBeLessThan(3100);
+    expect(t.sendsAt).toEqual([256, 760]);
+    expect(t.dropAt).toBe(1792);
   });
 
   it('with TCP_USER_TIMEOUT the clamped last timer fires at the timeout, rounded by its level, and that firing drops it', () => {
     const t = retransmitTimeline({ ...fresh, retries2: 15, userTimeoutMs: 7000 }, 'exact');
     expect(t.reason).toBe('user-timeout');
-    // Firings 52, 160, 368, 784, 1664 (784 + 816 → level 2, gran 64). There 344 ms are left of
-    // the 7000: the clamped timer goes 86 jiffies ahead to 1750 (level 1, gran 8) and fires at 1752.
+    // Firings 52 (the stamp), 160, 368, 784, 1664. There 552 ms are left of the 7000: the clamped
+    // timer goes 138 jiffies ahead to 1802 (level 1, gran 8) and fires at 1808, 7024 ms after the stamp.
     expect(t.sendsAt).toEqual([52, 160, 368, 784, 1664]);
-    expect(t.dropAt).toBe(1752);
+    expect(t.dropAt).toBe(1808);
   });
 
   it('the earliest and latest roundings bracket the exact one', () => {
