@@ -54,6 +54,12 @@ export function setKeepaliveSysctls({ timeSec, intervalSec, probes }: KeepaliveS
   writeFileSync('/proc/sys/net/ipv4/tcp_keepalive_probes', String(probes));
 }
 
+/** net.ipv4.tcp_retries2 of this namespace: retransmissions (and zero-window probes) before the kernel gives up. */
+export function setTcpRetries2(retries: number): void {
+  assertThrowawayNamespace();
+  writeFileSync('/proc/sys/net/ipv4/tcp_retries2', String(retries));
+}
+
 export function readSysctl(name: string): string {
   return readFileSync(`/proc/sys/${name.replaceAll('.', '/')}`, 'utf8').trim();
 }
