@@ -62,6 +62,12 @@ export const SocketFactsSchema = z.object({
    * Absent in documents from before it was recorded: 0.
    */
   backoff: count.default(0),
+  /**
+   * When the current RTO recovery began, i.e. the first retransmission by the retransmission timer,
+   * from which the kernel's retransmission limits count (Linux 6.7+ tcpi_total_rto_time, known when
+   * it is the socket's only recovery); null when not shown. Absent in older documents: null.
+   */
+  rtoRecoveryStartedAt: epochMs().nullable().default(null),
   /** Current (backed-off) retransmission timeout. */
   rtoMs: z.number().min(0).nullable(),
   /** Time since anything (data or ACK) was heard from the peer. */

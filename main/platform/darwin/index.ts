@@ -139,6 +139,7 @@ export class DarwinAdapter implements PlatformAdapter {
         retransmits: 0,
         rtoMs: null,
         backoff: 0,
+        rtoRecoveryStartedAt: null,
         idleMs: estimate.idleMs,
         idleProvenance: estimate.idleProvenance,
         lastSendMs: null,

@@ -35,6 +35,9 @@ export interface DiagSocket {
   rtoUs: number | null;
   unacked: number | null;
   lastDataSentMs: number | null;
+  /** tcpi_total_rto_recoveries / tcpi_total_rto_time (Linux 6.7+): RTO recoveries so far, and ms spent in them, the current one included. */
+  rtoRecoveries: number | null;
+  rtoTimeMs: number | null;
   lastDataRecvMs: number | null;
   lastAckRecvMs: number | null;
   /** The owning process and its fd number; null when not visible. */
@@ -212,6 +215,9 @@ function parseSocket(f: FieldCursor, fill: Fill, addresses: AddressCache): DiagS
   const keepIntervalSec = f.optional();
   const keepCount = f.optional();
   const userTimeoutMs = f.optional();
+  // Added later (tcpi_total_rto_*, Linux 6.7+): a line without them reads as unknown.
+  const rtoRecoveries = f.finished() ? null : f.optional();
+  const rtoTimeMs = f.finished() ? null : f.optional();
   if (!f.finished()) throw new MalformedLine('extra fields');
   return {
     family,
@@ -235,6 +241,8 @@ function parseSocket(f: FieldCursor, fill: Fill, addresses: AddressCache): DiagS
     lastDataSentMs,
     lastDataRecvMs,
     lastAckRecvMs,
+    rtoRecoveries,
+    rtoTimeMs,
     pid: fd === null ? null : pid,
     fd: pid === null ? null : fd,
     sockopts:

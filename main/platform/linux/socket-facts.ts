@@ -111,6 +111,12 @@ export function toSocketFacts(s: DiagSocket, time: DumpTime, names: Names, names
     probesSent: s.probes ?? (timer === 'keepalive' || timer === 'probe' ? s.retrans : 0),
     retransmits: s.retransmits ?? (timer === 'retransmit' ? s.retrans : 0),
     backoff: s.backoff ?? 0,
+    // tcpi_total_rto_time counts every recovery, the current one until the fill: with only one
+    // so far, the fill moment minus it is when this one began (tcp_update_rto_stats' rto_stamp).
+    rtoRecoveryStartedAt:
+      timer === 'retransmit' && (s.retransmits ?? 0) > 0 && s.rtoRecoveries === 1 && s.rtoTimeMs !== null
+        ? Math.round(time.takenAt + fillDelayMs(time, s.fill) - s.rtoTimeMs)
+        : null,
     rtoMs: connected && s.rtoUs !== null ? s.rtoUs / 1000 : null,
     idleMs: hasInfo ? ageAtDumpStart(Math.min(s.lastDataRecvMs!, s.lastAckRecvMs!), delayMs) : null,
     idleProvenance: hasInfo ? 'kernel' : null,

@@ -89,6 +89,7 @@ export function toSocketFacts(row: Win32Row, id: string, processName: string | n
     retransmits: 0,
     rtoMs: null,
     backoff: 0,
+    rtoRecoveryStartedAt: null,
     idleMs: idle.idleMs,
     idleProvenance: idle.idleProvenance,
     lastSendMs: null,

@@ -140,14 +140,21 @@ function projectUnacked(facts: SocketFacts, ctx: ProjectorContext, eff: Effectiv
     const between = rtos.slice(1, n);
     const sum = (pick: (r: number) => number) => between.reduce((acc, r) => acc + r + pick(r), 0);
     let range: { earliest: number; latest: number } | null = n === 0 ? null : { earliest: armedAt - sum((r) => granularityFor(r, hz)), latest: armedAt - sum(() => 1) + 1 };
+    // Where the kernel dates the recovery (tcpi_total_rto_time), the stamp is known to a
+    // millisecond; it is used only if it agrees with the reconstruction (give or take 2 jiffies).
+    const known = n > 0 && facts.rtoRecoveryStartedAt !== null ? scale.toJiffies(facts.rtoRecoveryStartedAt) : null;
+    const dated = known !== null && range !== null && known >= range.earliest - 2 && known <= range.latest + 2;
+    // Its ms clock is read in the timer's softirq, up to a jiffy after the boundary we place
+    // firings on, and both clocks are floored to ms: a jiffy and a ms either way, for the window.
+    if (dated) range = { earliest: known - 1 - hz / 1000, latest: known + 1 + hz / 1000 };
     if (userTimeoutMs > 0 && range !== null) {
       // tcp_clamp_rto_to_user_timeout may have cut this timer short: it then ends at the user
       // timeout, which places retrans_stamp directly (to a jiffy).
       const mid = (range.earliest + range.latest) / 2;
       const remainingMs = userTimeoutMs - (armedAt - mid) * (1000 / hz);
       if (remainingMs < rto * (1000 / hz)) {
-        const stamp = expires - msToJiffies(userTimeoutMs, hz);
-        range = { earliest: stamp - 1, latest: stamp + 1 };
+        const stamp = dated ? mid : expires - msToJiffies(userTimeoutMs, hz);
+        if (!dated) range = { earliest: stamp - 1, latest: stamp + 1 };
         distance = Math.max(1, Math.min(rto, Math.round(expires - (stamp + sum(() => 1)))));
         armedAt = expires - distance;
       }

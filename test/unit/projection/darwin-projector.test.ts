@@ -30,6 +30,7 @@ function facts(over: Partial<SocketFacts> = {}): SocketFacts {
     retransmits: 0,
     rtoMs: null,
     backoff: 0,
+    rtoRecoveryStartedAt: null,
     idleMs: 100_000,
     idleProvenance: 'estimated',
     lastSendMs: null,

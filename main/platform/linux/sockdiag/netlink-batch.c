@@ -89,6 +89,17 @@ int nl_diag_read(const struct nlmsghdr *h, struct sock_rec *r, char *error, size
       r->last_data_sent = ti.tcpi_last_data_sent;
       r->last_data_recv = ti.tcpi_last_data_recv;
       r->last_ack_recv = ti.tcpi_last_ack_recv;
+      /* Linux 6.7 added, after tcpi_snd_wnd: tcpi_rcv_wnd (u32), tcpi_rehash (u32),
+       * tcpi_total_rto (u16), tcpi_total_rto_recoveries (u16), tcpi_total_rto_time (u32, ms).
+       * Older headers (Debian 12's stop at tcpi_snd_wnd) do not name them: read them at their
+       * fixed offsets, only when the kernel's tcp_info reaches that far. */
+      size_t rto_base = offsetof(struct tcp_info, tcpi_snd_wnd) + sizeof ti.tcpi_snd_wnd;
+      if (payload >= rto_base + 16) {
+        const unsigned char *p = (const unsigned char *)RTA_DATA(a) + rto_base;
+        memcpy(&r->rto_recoveries, p + 10, sizeof r->rto_recoveries);
+        memcpy(&r->rto_time_ms, p + 12, sizeof r->rto_time_ms);
+        r->has_rto_time = 1;
+      }
     } else if (a->rta_type == INET_DIAG_PROTOCOL && RTA_PAYLOAD(a) >= 1) {
       r->protocol = *(const uint8_t *)RTA_DATA(a);
     }

@@ -19,6 +19,10 @@ struct sock_rec {
   uint8_t probes, retransmits, backoff;
   uint32_t rto_us, unacked, last_data_sent, last_data_recv, last_ack_recv;
   uint16_t info_len; /* bytes of tcp_info the kernel sent (as far as struct tcp_info here reaches) */
+  /* tcpi_total_rto_recoveries and tcpi_total_rto_time (Linux 6.7+), past older headers' struct tcp_info */
+  uint8_t has_rto_time;
+  uint16_t rto_recoveries;
+  uint32_t rto_time_ms;
   uint8_t protocol;  /* INET_DIAG_PROTOCOL when the message carried it (destroy announcements do), else 0 */
   uint32_t batch; /* which netlink fill it came from (see struct fill in sockdiag.c) */
 };

@@ -71,7 +71,9 @@
  *   S  family state laddr lport raddr rport uid inode timer expires_ms retrans
  *      rqueue wqueue probes retransmits backoff rto_us unacked last_data_sent_ms
  *      last_data_recv_ms last_ack_recv_ms pid fd keepalive keepidle_s keepintvl_s
- *      keepcnt user_timeout_ms
+ *      keepcnt user_timeout_ms rto_recoveries rto_time_ms
+ *      (the last two are tcpi_total_rto_recoveries and tcpi_total_rto_time, Linux 6.7+: the time
+ *      since the current RTO recovery began, when it is the socket's first, dates retrans_stamp)
  *   P  pid  comm                                comm escaped: a backslash doubled, bytes < 0x20
  *                                              and 0x7f as \xHH (so no tab or newline)
  *   U  uid  name                                the user name of a socket owner's uid (getpwuid_r,
@@ -1103,6 +1105,8 @@ static void snapshot(uint64_t tick_ns, struct netns *ns) {
     out_tab_opt(so.known, (uint64_t)so.keepintvl);
     out_tab_opt(so.known, (uint64_t)so.keepcnt);
     out_tab_opt(so.known, so.user_timeout);
+    out_tab_opt(r->has_rto_time, r->rto_recoveries);
+    out_tab_opt(r->has_rto_time, r->rto_time_ms);
     out_ch('\n');
   }
   pidfds_close();

@@ -49,6 +49,15 @@ describe('parseSockdiagOutput on recorded output', () => {
     expect(stuck).toMatchObject({ retransmits: 2, backoff: 2, rtoUs: 800000, unacked: 1 });
   });
 
+  it('reads the RTO recovery fields a newer helper appends (tcpi_total_rto_*), and a line without them as unknown', () => {
+    const stuck = recorded.split('\n').find((l) => l.startsWith('S\t') && l.split('\t')[4] === '47722')!;
+    const head = recorded.split('\n').filter((l) => !l.startsWith('S\t') && !l.startsWith('P\t') && l !== '.').join('\n');
+    const [withFields] = parseSockdiagOutput(`${head}\n${stuck}\t1\t1092\n`).sockets;
+    expect(withFields).toMatchObject({ rtoRecoveries: 1, rtoTimeMs: 1092 });
+    expect(out.sockets.find((s) => s.localPort === 47722)).toMatchObject({ rtoRecoveries: null, rtoTimeMs: null });
+    expect(parseSockdiagOutput(`${head}\n${stuck}\t1\t1092\t7\n`).malformedLines).toBe(1);
+  });
+
   it('reads TIME_WAIT sockets, which have no inode, no owner and no tcp_info', () => {
     const tw = out.sockets.find((s) => s.state === 6)!;
     expect(tw).toMatchObject({ inode: 0, timer: 3, expiresMs: 58176, probes: null, lastDataRecvMs: null, pid: null, fd: null, sockopts: null });

@@ -54,6 +54,16 @@ describe('toSocketFacts', () => {
     expect(unread).toMatchObject({ timer: 'retransmit', keepalive: null, retransmits: 2, rtoMs: 800, sendQueue: 1000 });
   });
 
+  it('dates the first retransmission from tcpi_total_rto_time when the current RTO recovery is the only one', () => {
+    const stuck = out.sockets.find((s) => s.localPort === 47722)!;
+    const filledAt = time.takenAt + Number((stuck.fill.startNs + stuck.fill.endNs) / 2n - time.monotonicNs) / 1e6;
+    const dated = toSocketFacts({ ...stuck, rtoRecoveries: 1, rtoTimeMs: 1092 }, time, names, NS);
+    expect(Math.abs(dated.rtoRecoveryStartedAt! - (filledAt - 1092))).toBeLessThanOrEqual(1);
+    // Earlier recoveries are in the total too: then it does not say when this one began.
+    expect(toSocketFacts({ ...stuck, rtoRecoveries: 2, rtoTimeMs: 1092 }, time, names, NS).rtoRecoveryStartedAt).toBeNull();
+    expect(toSocketFacts({ ...stuck, rtoRecoveries: null, rtoTimeMs: null }, time, names, NS).rtoRecoveryStartedAt).toBeNull();
+  });
+
   it('gives TIME_WAIT sockets no owner, uid or idle time', () => {
     expect(facts.find((f) => f.state === 'TIME_WAIT')).toMatchObject({ inode: null, uid: null, user: null, pid: null, idleMs: null });
   });
