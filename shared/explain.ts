@@ -247,7 +247,7 @@ function unackedWindow(c: Connection, now: number): string[] {
   const window = c.dropWindow;
   if (!window || window[1] <= window[0] || c.dropAt === null || c.dropAt <= now) return [];
   return [
-    `Each firing is rounded up by the timer wheel and the first transmission is not shown by the kernel, so the drop may land between ${formatClockTime(window[0], now)} and ${formatClockTime(window[1], now)}.`,
+    `The timer wheel rounds each firing up, and the moment the kernel counts from is not known to the jiffy: the drop may land between ${formatClockTime(window[0], now)} and ${formatClockTime(window[1], now)}.`,
   ];
 }
 

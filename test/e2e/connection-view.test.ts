@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { assertThrowawayNamespace, failure, openPair, setKeepaliveSysctls, silencePeer, type Pair } from '../integration/lab';
+import { assertThrowawayNamespace, failure, openPair, setKeepaliveSysctls, setTcpRetries2, silencePeer, type Pair } from '../integration/lab';
 import { launchChromium, screenshotPath, serve, type Served } from './browser-lab';
 
 /**
@@ -162,6 +162,38 @@ describe('the connection view in Chromium', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => pane.count()).toBe(0);
     await page.close();
+  });
+
+  it('explains a connection whose data the peer never acknowledges: which timer, retransmissions left, the last, the give-up', async () => {
+    // tcp_retries2 = 8: about 100 s from the first retransmission, so it stays listed throughout.
+    setTcpRetries2(8);
+    const p = await openPair();
+    const undo = silencePeer(p.serverPort);
+    try {
+      p.client.write(Buffer.alloc(4000, 1));
+      const page = await openApp();
+      const row = rowOf(page, endpoint('127.0.0.1', p.client.localPort!));
+      await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
+      // After two retransmissions the projection has something to say about those still to come.
+      await expect.poll(async () => (await row.innerText()).includes('retransmit'), { timeout: 10_000 }).toBe(true);
+      await row.click();
+      await page.keyboard.press('Enter');
+      const pane = page.getByRole('complementary', { name: 'Details' });
+      await pane.waitFor();
+      await expect.poll(() => pane.innerText(), { timeout: 10_000 }).toMatch(/the retransmission timer has resent them [1-9]\d* times?/);
+      const text = await pane.innerText();
+      expect(text).toMatch(/bytes sent are not acknowledged yet/);
+      expect(text).toMatch(/tcp_retries2 = 8 retransmissions take from the minimum timeout \(1 min 42 s\)/);
+      expect(text).toMatch(/\d+ more retransmissions?, the last (in|now)/);
+      expect(text).toMatch(/then the timer's next firing resets the connection in/);
+      await expect.poll(() => pane.locator('.events').innerText(), { timeout: 5000 }).toMatch(/Retransmission \d+ of 8[\s\S]*more retransmissions[\s\S]*Retransmission ends/);
+      await page.screenshot({ path: screenshotPath('detail-pane-retransmit') });
+      await page.close();
+    } finally {
+      undo();
+      p.close();
+      setTcpRetries2(15);
+    }
   });
 
   it.each(['light', 'dark'] as const)('explains the kernel settings in plain words, with their sysctl names and the namespace (%s)', async (scheme) => {

@@ -113,6 +113,15 @@ describe('post-mortem: the kernel’s other timeouts', () => {
     expect(pm.ended[0]!.evidence.join('\n')).toContain('drop by retransmission timeout (tcp_retries2) at 12:00:01.500 UTC; it ended +100 ms');
   });
 
+  it('zero-window: a silent peer with its window closed, the zero-window projection matched', async () => {
+    const c = connection({ timer: 'probe', sendQueue: 65_536, probesSent: 2, dropAt: NOW + 1500, dropReason: 'zero-window' });
+    const pm = await postMortem([header(), snapshotLine(1, NOW, [c]), endLine(c, NOW + 1502, { probesSent: 15 }, c.id)]);
+    expect(pm.ended[0]!.cause).toBe('zero-window');
+    const evidence = pm.ended[0]!.evidence.join('\n');
+    expect(evidence).toContain('drop by unanswered zero-window probes (tcp_retries2) at 12:00:01.500 UTC; it ended +2 ms');
+    expect(evidence).toContain('At its end the kernel reported 15 zero-window probe(s) unanswered');
+  });
+
   it('user-timeout: TCP_USER_TIMEOUT set and its projection matched', async () => {
     const c = connection({ dropAt: NOW + 1500, dropReason: 'user-timeout', effective: { timeSec: 600, intervalSec: 60, probes: 5, userTimeoutMs: 20_000, source: 'socket' } });
     const pm = await postMortem([header(), snapshotLine(1, NOW, [c]), endLine(c, NOW + 1400, { probesSent: 1 }, c.id)]);

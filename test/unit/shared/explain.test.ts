@@ -156,7 +156,7 @@ describe('explainConnection', () => {
         `3 more retransmissions, the last in 12 s (${t(11_200)}), then the timer's next firing resets the connection in 24 s (${t(24_000)}).`,
     );
     expect(lines[2]).toBe(
-      `Each firing is rounded up by the timer wheel and the first transmission is not shown by the kernel, so the drop may land between ${t(23_900)} and ${t(24_300)}.`,
+      `The timer wheel rounds each firing up, and the moment the kernel counts from is not known to the jiffy: the drop may land between ${t(23_900)} and ${t(24_300)}.`,
     );
   });
 
