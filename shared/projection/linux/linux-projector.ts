@@ -175,10 +175,17 @@ function projectUnacked(facts: SocketFacts, ctx: ProjectorContext, eff: Effectiv
   const earliest = run(stamps.earliest, 'earliest');
   const latest = run(stamps.latest, 'latest');
   const dropAt = toMs(best.dropAt);
+  // A jiffy either way: the kernel's ms clock (which the limits are measured with) against the
+  // jiffies the firings fall on, and the wall-clock mapping of both, are known to about a
+  // millisecond; a limit that falls that close to a firing can move it by a jiffy.
+  const slack = 1000 / hz;
   return {
     probesAt: best.sendsAt.map(toMs),
     dropAt,
-    window: [Math.min(toMs(earliest.dropAt), toMs(latest.dropAt), dropAt), Math.max(toMs(earliest.dropAt), toMs(latest.dropAt), dropAt)],
+    window: [
+      Math.round(Math.min(toMs(earliest.dropAt), toMs(latest.dropAt), dropAt) - slack),
+      Math.round(Math.max(toMs(earliest.dropAt), toMs(latest.dropAt), dropAt) + slack),
+    ],
     reason: best.reason,
   };
 }
