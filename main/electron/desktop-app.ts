@@ -64,7 +64,7 @@ export function startDesktopApp({ outDir }: DesktopAppOptions): void {
       // server is in use: harmless (it only reads out/renderer), and the scheme is never left
       // privileged but unanswered.
       handleAppProtocol(session.defaultSession.protocol, rendererDir);
-      installAppMenu({ development: !app.isPackaged, version: app.getVersion(), getWindow });
+      installAppMenu({ development: !app.isPackaged, getWindow });
 
       const userData = app.getPath('userData');
       const adapter = createPlatformAdapter();

@@ -5,10 +5,11 @@ import { isExternalLinkAllowed } from './security';
 export interface MenuOptions {
   /** Reload and developer tools only while developing: a reload drops the page's state. */
   development: boolean;
-  /** What Help › About tells: Idlewatch's own (shared/about.ts, from package.json) unless given. */
+  /**
+   * What Help › About tells: Idlewatch's own (shared/about.ts, from package.json, which is also
+   * where Electron's app.getVersion() reads it) unless given.
+   */
   about?: About;
-  /** The running app's version (app.getVersion()), shown instead of about.version when given. */
-  version?: string;
   getWindow: () => BrowserWindow | null;
 }
 
@@ -16,8 +17,7 @@ export interface MenuOptions {
  * The application menu. Roles give each item its platform accelerator and behaviour; the one
  * item with our own code is About, a message box (Linux has no native About panel to fill).
  */
-export function appMenuTemplate({ development, about = ABOUT, version, getWindow }: MenuOptions): MenuItemConstructorOptions[] {
-  const shown = version === undefined ? about : { ...about, version };
+export function appMenuTemplate({ development, about = ABOUT, getWindow }: MenuOptions): MenuItemConstructorOptions[] {
   const developmentItems: MenuItemConstructorOptions[] = development
     ? [{ role: 'reload' }, { role: 'forceReload' }, { role: 'toggleDevTools' }, { type: 'separator' }]
     : [];
@@ -37,7 +37,7 @@ export function appMenuTemplate({ development, about = ABOUT, version, getWindow
     { role: 'windowMenu' },
     {
       role: 'help',
-      submenu: [{ label: 'About Idlewatch', click: () => void showAbout(shown, getWindow()) }],
+      submenu: [{ label: 'About Idlewatch', click: () => void showAbout(about, getWindow()) }],
     },
   ];
 }

@@ -60,8 +60,8 @@ describe('application menu', () => {
     expect(dialog.showMessageBox).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ message: `Idlewatch ${pkg.version}` }));
   });
 
-  it('Help › About shows the running app\'s version when it is given', () => {
-    const items = appMenuTemplate({ development: false, version: '9.8.7', getWindow: () => null });
+  it('Help › About tells what it is given (another build\'s about)', () => {
+    const items = appMenuTemplate({ development: false, about: { ...ABOUT, version: '9.8.7' }, getWindow: () => null });
     (submenu(items, 'help')[0]!.click as () => void)();
     expect(dialog.showMessageBox).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ message: 'Idlewatch 9.8.7' }));
   });

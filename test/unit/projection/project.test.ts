@@ -182,6 +182,29 @@ describe('projectConnection: unacknowledged data', () => {
   });
 });
 
+describe('projectConnection: the first retransmission dated by the kernel (tcpi_total_rto_time)', () => {
+  const socketKeepalive = { timeSec: 7200, intervalSec: 75, probes: 9, userTimeoutMs: 7000 };
+  // Two retransmissions so far, the timer armed for 816 ms; the first retransmission was about 420 ms ago.
+  const base = { timer: 'retransmit' as const, timerExpiresAt: NOW + 816, retransmits: 2, rtoMs: 816, socketKeepalive };
+  const exact = () => ctx({ clock: CLOCK }); // the kernel clock known
+
+  it('counts the user timeout from that date, with a narrower window than the reconstruction gives', () => {
+    const undated = projectConnection(facts(base), exact());
+    const dated = projectConnection(facts({ ...base, rtoRecoveryStartedAt: NOW - 412 }), exact());
+    expect(dated.dropReason).toBe('user-timeout');
+    expect(dated.dropAt! - (NOW - 412 + 7000)).toBeGreaterThanOrEqual(0);
+    expect(dated.dropAt! - (NOW - 412 + 7000)).toBeLessThanOrEqual(40);
+    expect(dated.dropWindow![1] - dated.dropWindow![0]).toBeLessThan(undated.dropWindow![1] - undated.dropWindow![0]);
+  });
+
+  it('ignores a date the armed timer rules out, and projects as if there were none', () => {
+    const undated = projectConnection(facts(base), exact());
+    const absurd = projectConnection(facts({ ...base, rtoRecoveryStartedAt: NOW - 60_000 }), exact());
+    expect(absurd.dropAt).toBe(undated.dropAt);
+    expect(absurd.dropWindow).toEqual(undated.dropWindow);
+  });
+});
+
 describe('projectConnection: middlebox', () => {
   it('a middlebox idle timeout shorter than the first probe drops it first, and marks it at risk', () => {
     // AWS NAT Gateway: 350 s; the kernel's first probe would come at 600 s.

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { SnapshotSchema } from '../../../../shared/model/schemas';
-import { projectConnection } from '../../../../shared/projection/project';
+import { takeSnapshot } from '../../../../main/core/snapshot';
 import type { RunResult } from '../../../../main/platform/win32/commands';
 import { Win32Adapter } from '../../../../main/platform/win32/index';
 
@@ -48,19 +48,10 @@ describe('Win32Adapter', () => {
     // 3120 was not named by Get-Process: remembered as unnamed, not asked again.
     expect(calls.filter(([, a]) => a[3]?.startsWith('Get-Process'))).toHaveLength(1);
 
-    const connections = table.sockets.map((f) => ({ ...f, ...projectConnection(f, { now: NOW, settings, clock: table.clock, projector: adapter.projector, rules: [] }) }));
-    const snapshot = {
-      schema: 'idlewatch.snapshot/2',
-      takenAt: table.takenAt,
-      host: await adapter.describeHost(),
-      namespace: table.namespace,
-      settings,
-      namespaces: [{ namespace: table.namespace, settings }],
-      clock: table.clock,
-      connections,
-      diagnostics: table.diagnostics,
-    };
+    // What the core makes of it, as every transport gets it.
+    const snapshot = await takeSnapshot(adapter, { rules: [] });
     expect(SnapshotSchema.safeParse(snapshot).success).toBe(true);
+    const { connections } = snapshot;
     expect(connections.every((c) => c.precision === 'model' && c.effective.source === 'assumed' && c.dropAt === null)).toBe(true);
   });
 
